@@ -1,0 +1,142 @@
+"""Per-layer cache: one SQLite file per (layer digest, capture policy), written atomically.
+
+A layer shared by many images is read once; a warm scan reads only these files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from hullscan.errors import CacheError
+from hullscan.fileview.layer import LayerIndex
+from hullscan.model.files import FileKind, FileRecord
+
+SCHEMA_VERSION = "1"
+
+
+def _safe_name(digest: str) -> str:
+    algo, _, hexdigest = digest.partition(":")
+    name = f"{algo}-{hexdigest}" if hexdigest else algo
+    return "".join(c for c in name if c.isalnum() or c in "-_.")[:200]
+
+
+class LayerCache:
+    """Stores LayerIndex objects under `<cache_dir>/layers/`."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.root = cache_dir / "layers"
+
+    def path_for(self, digest: str, fingerprint: str) -> Path:
+        """Return the cache file for a layer and capture policy."""
+        return self.root / f"{_safe_name(digest)}.{_safe_name(fingerprint)}.v{SCHEMA_VERSION}.sqlite"
+
+    def load(self, digest: str, index: int, fingerprint: str) -> LayerIndex | None:
+        """Return the cached index, or None if absent or unreadable (it is then rebuilt)."""
+        path = self.path_for(digest, fingerprint)
+        if not path.is_file():
+            return None
+        try:
+            return _read(path, digest, index)
+        except (sqlite3.Error, ValueError, KeyError):
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+
+    def store(self, layer: LayerIndex, fingerprint: str) -> None:
+        """Write the index atomically (temp file, fsync, rename)."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            target = self.path_for(layer.digest, fingerprint)
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-", suffix=".sqlite")
+            os.close(fd)
+            try:
+                _write(Path(tmp), layer)
+                os.replace(tmp, target)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+        except OSError as exc:
+            msg = f"cannot write the layer cache in {self.root}"
+            raise CacheError(msg) from exc
+
+
+def _write(path: Path, layer: LayerIndex) -> None:
+    con = sqlite3.connect(path)
+    try:
+        con.executescript(
+            """
+            PRAGMA journal_mode=OFF;
+            PRAGMA synchronous=OFF;
+            CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
+            CREATE TABLE records(path TEXT, kind TEXT, size INT, mode INT, link TEXT,
+                                 mtime INT, uid INT, gid INT);
+            CREATE TABLE contents(path TEXT PRIMARY KEY, data BLOB);
+            CREATE TABLE analyses(path TEXT PRIMARY KEY, data TEXT);
+            """
+        )
+        con.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [
+                ("digest", layer.digest),
+                ("warnings", json.dumps(layer.warnings)),
+                ("blob_bytes", str(layer.blob_bytes)),
+            ],
+        )
+        con.executemany(
+            "INSERT INTO records VALUES (?,?,?,?,?,?,?,?)",
+            (
+                (r.path, r.kind.value, r.size, r.mode, r.link_target, r.mtime, r.uid, r.gid)
+                for r in layer.records
+            ),
+        )
+        con.executemany("INSERT INTO contents VALUES (?, ?)", layer.contents.items())
+        con.executemany(
+            "INSERT INTO analyses VALUES (?, ?)",
+            ((p, json.dumps(a, sort_keys=True)) for p, a in layer.analyses.items()),
+        )
+        con.commit()
+    finally:
+        con.close()
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _read(path: Path, digest: str, index: int) -> LayerIndex:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        if meta["digest"] != digest:
+            raise ValueError("cache file names another layer")
+        records = [
+            FileRecord(
+                path=p,
+                kind=FileKind(k),
+                size=s,
+                mode=m,
+                layer_index=index,
+                layer_digest=digest,
+                link_target=link,
+                mtime=mt,
+                uid=u,
+                gid=g,
+            )
+            for p, k, s, m, link, mt, u, g in con.execute("SELECT * FROM records ORDER BY rowid")
+        ]
+        contents = dict(con.execute("SELECT path, data FROM contents").fetchall())
+        analyses = {p: json.loads(d) for p, d in con.execute("SELECT path, data FROM analyses")}
+    finally:
+        con.close()
+    return LayerIndex(
+        digest=digest,
+        index=index,
+        records=records,
+        contents=contents,
+        analyses=analyses,
+        warnings=list(json.loads(meta["warnings"])),
+        blob_bytes=int(meta["blob_bytes"]),
+    )

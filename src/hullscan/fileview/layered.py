@@ -1,0 +1,205 @@
+"""Squashed and all-layers views over indexed layers, with whiteouts, links and loop guards."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from hullscan.config import Limits, Scope
+from hullscan.fileview.interface import FileView
+from hullscan.fileview.layer import LayerIndex, read_member
+from hullscan.fileview.paths import join_link, parent
+from hullscan.model.files import FileKind, FileRecord
+from hullscan.source.interface import BlobOpener
+
+_MARKERS = (FileKind.WHITEOUT, FileKind.OPAQUE)
+
+
+class _Tree:
+    """The merged file tree: path → record, with a children index for subtree deletion."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, FileRecord] = {}
+        self.children: dict[str, set[str]] = {}
+
+    def remove_subtree(self, path: str, *, keep_layer: int | None = None) -> None:
+        for child in list(self.children.get(path, ())):
+            self.remove_subtree(child, keep_layer=keep_layer)
+        record = self.records.get(path)
+        if record is not None and record.layer_index != keep_layer:
+            del self.records[path]
+            self.children.get(parent(path), set()).discard(path)
+            if not self.children.get(path):
+                self.children.pop(path, None)
+
+    def remove_children(self, path: str, keep_layer: int) -> None:
+        for child in list(self.children.get(path, ())):
+            self.remove_subtree(child, keep_layer=keep_layer)
+
+    def put(self, record: FileRecord) -> None:
+        previous = self.records.get(record.path)
+        if previous is not None and previous.kind is FileKind.DIR and record.kind is not FileKind.DIR:
+            self.remove_children(record.path, keep_layer=record.layer_index)
+        self.records[record.path] = record
+        if record.path != "/":
+            self.children.setdefault(parent(record.path), set()).add(record.path)
+
+
+def squash(layers: Sequence[LayerIndex]) -> dict[str, FileRecord]:
+    """Return the visible file tree after applying every layer in order."""
+    tree = _Tree()
+    for layer in layers:
+        for record in layer.records:
+            if record.kind is FileKind.OPAQUE:
+                tree.remove_children(record.path, keep_layer=layer.index)
+        for record in layer.records:
+            if record.kind is FileKind.WHITEOUT:
+                tree.remove_subtree(record.path, keep_layer=layer.index)
+        for record in layer.records:
+            if record.kind not in _MARKERS:
+                tree.put(record)
+    return tree.records
+
+
+class LayeredView(FileView):
+    """A view of an image's layers: squashed (what runs) or all-layers (everything)."""
+
+    def __init__(
+        self,
+        layers: Sequence[LayerIndex],
+        scope: Scope = Scope.SQUASHED,
+        openers: Sequence[BlobOpener] | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        self.layers = list(layers)
+        self.scope = scope
+        self._openers = list(openers) if openers else None
+        self._limits = limits or Limits()
+        self._visible = squash(self.layers)
+        self._warnings = tuple(w for layer in self.layers for w in layer.warnings)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self._warnings
+
+    def files(self) -> Iterator[FileRecord]:
+        if self.scope is Scope.SQUASHED:
+            for path in sorted(self._visible):
+                yield self._visible[path]
+            return
+        everything: list[FileRecord] = []
+        for layer in self.layers:
+            for record in layer.records:
+                if record.kind in _MARKERS:
+                    continue
+                current = self._visible.get(record.path)
+                visible = current is not None and current.layer_index == record.layer_index
+                everything.append(record if visible else _hidden(record))
+        everything.sort(key=lambda r: (r.path, r.layer_index))
+        yield from everything
+
+    def deleted(self) -> Iterator[FileRecord]:
+        """Yield records that some layer holds but the squashed view does not show."""
+        for record in self.files() if self.scope is Scope.ALL_LAYERS else ():
+            if not record.visible:
+                yield record
+
+    def get(self, path: str) -> FileRecord | None:
+        return self._visible.get(path)
+
+    def resolve(self, path: str) -> FileRecord | None:
+        resolved = resolve_path(self._visible, path, self._limits.max_symlink_hops)
+        if resolved is None:
+            return None
+        record = self._visible.get(resolved)
+        if record is not None and record.kind is FileKind.HARDLINK and record.link_target:
+            return self._hardlink_target(record)
+        return record
+
+    def _hardlink_target(self, record: FileRecord) -> FileRecord | None:
+        target = record.link_target or ""
+        for layer in reversed(self.layers[: record.layer_index + 1]):
+            if layer.index != record.layer_index:
+                continue
+            for candidate in layer.records:
+                if candidate.path == target and candidate.kind is FileKind.FILE:
+                    return candidate
+        return self._visible.get(target)
+
+    def read(self, path: str) -> bytes:
+        record = self.resolve(path)
+        if record is None or record.kind is not FileKind.FILE:
+            raise FileNotFoundError(path)
+        return self.read_record(record)
+
+    def read_record(self, record: FileRecord) -> bytes:
+        """Return the content of a specific layer's copy of a file."""
+        layer = self.layers[record.layer_index]
+        data = layer.contents.get(record.path)
+        if data is not None:
+            return data
+        if self._openers is None:
+            raise FileNotFoundError(record.path)
+        fetched = read_member(self._openers[record.layer_index], record.path, self._limits)
+        if fetched is None:
+            raise FileNotFoundError(record.path)
+        return fetched
+
+    def analysis(self, path: str, analyzer: str) -> Any:
+        record = self.resolve(path)
+        if record is None:
+            return None
+        return self.layers[record.layer_index].analyses.get(record.path, {}).get(analyzer)
+
+    def at_layer(self, index: int) -> LayeredView:
+        """Return the squashed view of layers 0..index (what the image looked like then)."""
+        return LayeredView(self.layers[: index + 1], Scope.SQUASHED, self._openers, self._limits)
+
+
+def _hidden(record: FileRecord) -> FileRecord:
+    return FileRecord(
+        path=record.path,
+        kind=record.kind,
+        size=record.size,
+        mode=record.mode,
+        layer_index=record.layer_index,
+        layer_digest=record.layer_digest,
+        link_target=record.link_target,
+        mtime=record.mtime,
+        uid=record.uid,
+        gid=record.gid,
+        visible=False,
+    )
+
+
+def resolve_path(tree: dict[str, FileRecord], path: str, max_hops: int) -> str | None:
+    """Resolve every symlink in `path` inside the tree; None when missing or looping.
+
+    Absolute targets are re-rooted at the image root and `..` never climbs above it.
+    """
+    pending = [p for p in path.split("/") if p]
+    resolved = "/"
+    hops = 0
+    while pending:
+        part = pending.pop(0)
+        if part == ".":
+            continue
+        if part == "..":
+            resolved = parent(resolved)
+            continue
+        candidate = posixpath.join(resolved, part)
+        record = tree.get(candidate)
+        if record is None:
+            return None
+        if record.kind is FileKind.SYMLINK:
+            hops += 1
+            if hops > max_hops:
+                return None
+            target = record.link_target or ""
+            restart = join_link(resolved, target) if target else resolved
+            pending = [p for p in restart.split("/") if p] + pending
+            resolved = "/"
+            continue
+        resolved = candidate
+    return resolved

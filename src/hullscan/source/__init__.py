@@ -1,0 +1,1 @@
+"""Image sources: where an image's bytes come from (OCI layout, docker-archive, directory, registry)."""

@@ -1,0 +1,173 @@
+"""Reading layer blobs safely: digest verification, compression sniffing, size caps."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import BinaryIO
+
+from hullscan.errors import DigestMismatchError, LayerError, LimitExceededError
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+CHUNK = 1024 * 1024
+
+
+class DigestVerifyingReader(io.RawIOBase):
+    """Wrap a stream, hash every byte read and check the digest once EOF is reached."""
+
+    def __init__(self, raw: BinaryIO, expected_digest: str | None, name: str = "blob") -> None:
+        super().__init__()
+        self._raw = raw
+        self._name = name
+        self._expected: str | None = None
+        self._hash: hashlib._Hash | None = None
+        if expected_digest:
+            algo, _, hexdigest = expected_digest.partition(":")
+            if algo not in ("sha256", "sha512") or not hexdigest:
+                raise DigestMismatchError(f"{name}: unsupported digest {expected_digest!r}")
+            self._expected = hexdigest.lower()
+            self._hash = hashlib.new(algo)
+        self._checked = False
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        if not data:
+            self._verify()
+            return 0
+        n = len(data)
+        buffer[:n] = data
+        self.bytes_read += n
+        if self._hash is not None:
+            self._hash.update(data)
+        return n
+
+    def drain(self) -> None:
+        """Read to the end so the digest is checked even if the consumer stopped early."""
+        while self.read(CHUNK):
+            pass
+        self._verify()
+
+    def _verify(self) -> None:
+        if self._checked or self._hash is None:
+            return
+        self._checked = True
+        actual = self._hash.hexdigest()
+        if actual != self._expected:
+            msg = (
+                f"{self._name}: content digest {self._hash.name}:{actual[:16]}… does not match "
+                f"the expected {self._hash.name}:{(self._expected or '')[:16]}…"
+            )
+            raise DigestMismatchError(msg)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class CappedReader(io.RawIOBase):
+    """Raise LimitExceededError once more than `cap` bytes come out of a stream."""
+
+    def __init__(self, raw: BinaryIO, cap: int, what: str) -> None:
+        super().__init__()
+        self._raw = raw
+        self._cap = cap
+        self._what = what
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        self.count += n
+        if self.count > self._cap:
+            msg = f"{self._what} expands beyond the cap of {self._cap} bytes (decompression bomb?)"
+            raise LimitExceededError(msg)
+        buffer[:n] = data
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _ErrorMappingReader(io.RawIOBase):
+    """Turn decompressor exceptions (truncated or corrupt input) into LayerError."""
+
+    def __init__(self, raw: BinaryIO, what: str) -> None:
+        super().__init__()
+        self._raw = raw
+        self._what = what
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        try:
+            data = self._raw.read(len(buffer))
+        except (EOFError, OSError, ValueError) as exc:
+            if isinstance(exc, (DigestMismatchError, LimitExceededError)):
+                raise
+            msg = f"{self._what}: corrupt or truncated compressed data: {exc}"
+            raise LayerError(msg) from exc
+        except Exception as exc:  # zstandard.ZstdError and friends
+            if type(exc).__name__ == "ZstdError":
+                msg = f"{self._what}: corrupt or truncated zstd data: {exc}"
+                raise LayerError(msg) from exc
+            raise
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def sniff_compression(head: bytes) -> str:
+    """Return `gzip`, `zstd` or `none` from a blob's first bytes."""
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    return "none"
+
+
+def decompressed(raw: BinaryIO, what: str) -> BinaryIO:
+    """Return a stream of the decompressed content, detecting gzip/zstd by magic bytes."""
+    buffered = io.BufferedReader(raw, CHUNK) if not isinstance(raw, io.BufferedReader) else raw  # type: ignore[arg-type]
+    head = buffered.peek(4)[:4]
+    kind = sniff_compression(head)
+    stream: BinaryIO
+    if kind == "gzip":
+        from isal import igzip  # noqa: PLC0415 - import cost only when needed
+
+        stream = igzip.IGzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
+    elif kind == "zstd":
+        import zstandard  # noqa: PLC0415
+
+        stream = zstandard.ZstdDecompressor().stream_reader(  # type: ignore[assignment]
+            buffered, read_size=CHUNK, read_across_frames=True
+        )
+    else:
+        return buffered  # type: ignore[return-value]
+    return io.BufferedReader(_ErrorMappingReader(stream, what), CHUNK)  # type: ignore[arg-type,return-value]
+
+
+def open_layer_stream(
+    raw: BinaryIO, digest: str | None, max_bytes: int, what: str
+) -> tuple[BinaryIO, DigestVerifyingReader]:
+    """Return (decompressed capped stream, verifier) for a layer blob.
+
+    Call `verifier.drain()` after consuming the stream so the digest is always checked.
+    """
+    verifier = DigestVerifyingReader(raw, digest, what)
+    plain = decompressed(verifier, what)  # type: ignore[arg-type]
+    capped = CappedReader(plain, max_bytes, what)
+    return io.BufferedReader(capped, CHUNK), verifier  # type: ignore[return-value]
