@@ -11,8 +11,6 @@ from typing import Any
 
 from hullscan.model.files import Coordinates
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
-
 
 class PackageType(StrEnum):
     """The ecosystem a package belongs to (the purl type where one exists)."""
@@ -72,7 +70,7 @@ class Package:
     licenses: tuple[str, ...] = ()
     source_name: str | None = None
     source_version: str | None = None
-    metadata: Mapping[str, Any] = field(default=_EMPTY)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
     layer_digest: str | None = None
     """The layer that introduced the package (first layer where it appears)."""
     visible: bool = True
