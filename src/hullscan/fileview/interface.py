@@ -28,6 +28,25 @@ class FileView(abc.ABC):
     def read(self, path: str) -> bytes:
         """Return the content of a regular file (links followed). Raises FileNotFoundError."""
 
+    def read_record(self, record: FileRecord) -> bytes:
+        """Return the content of this exact record (a specific layer's copy of a file)."""
+        return self.read(record.path)
+
+    def at_layer(self, index: int) -> FileView:
+        """Return the squashed view as of layer `index` (single-layer views return self)."""
+        del index
+        return self
+
+    @property
+    def layer_count(self) -> int:
+        """Return how many layers the view is built from."""
+        return 1
+
+    def layer_digest(self, index: int) -> str | None:
+        """Return the digest of layer `index`, if the view has layers."""
+        del index
+        return None
+
     @abc.abstractmethod
     def analysis(self, path: str, analyzer: str) -> Any:
         """Return what a content analyzer recorded for `path` in its layer, or None."""

@@ -69,7 +69,7 @@ class LayerIndex:
     @property
     def file_count(self) -> int:
         """Return how many regular files and links the layer holds."""
-        return sum(1 for r in self.records if r.kind not in (FileKind.DIR,))
+        return sum(1 for r in self.records if r.kind != FileKind.DIR)
 
     @property
     def total_size(self) -> int:

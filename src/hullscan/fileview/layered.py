@@ -152,6 +152,13 @@ class LayeredView(FileView):
             return None
         return self.layers[record.layer_index].analyses.get(record.path, {}).get(analyzer)
 
+    @property
+    def layer_count(self) -> int:
+        return len(self.layers)
+
+    def layer_digest(self, index: int) -> str | None:
+        return self.layers[index].digest
+
     def at_layer(self, index: int) -> LayeredView:
         """Return the squashed view of layers 0..index (what the image looked like then)."""
         return LayeredView(self.layers[: index + 1], Scope.SQUASHED, self._openers, self._limits)

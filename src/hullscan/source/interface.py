@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from hullscan.model.image import ImageDescription, LayerRef
 
@@ -38,7 +38,7 @@ class ImageSource(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (temporary files, connections)."""
 
-    def __enter__(self) -> ImageSource:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

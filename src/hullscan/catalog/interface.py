@@ -1,0 +1,74 @@
+"""The cataloger contract: decide from the path alone, parse purely from bytes.
+
+A cataloger never sees another cataloger's output; cross-package logic (ownership,
+dependency edges across files) lives in `finish()` over its own packages or in `relate/`.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hullscan.config import Scope
+from hullscan.fileview.interface import FileView
+from hullscan.model.files import Coordinates, FileRecord
+from hullscan.model.inventory import Distro, Unknown
+from hullscan.model.package import Package, Relationship
+
+
+class ParseError(Exception):
+    """Raised by `parse()` for a file it cannot read; the runner records an Unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """What a parser may know besides the file itself."""
+
+    view: FileView
+    """Read-only access to sibling files (only paths this cataloger `wants()` are cached)."""
+    distro: Distro | None
+    scope: Scope = Scope.SQUASHED
+    python_version: str | None = None
+    """The image's Python (`3.11`), used to evaluate environment markers."""
+
+
+@dataclass(slots=True)
+class CatalogResult:
+    """What one parse produced."""
+
+    packages: list[Package] = field(default_factory=list)
+    relationships: list[Relationship] = field(default_factory=list)
+    unknowns: list[Unknown] = field(default_factory=list)
+
+    def extend(self, other: CatalogResult) -> None:
+        """Add another result's content to this one."""
+        self.packages.extend(other.packages)
+        self.relationships.extend(other.relationships)
+        self.unknowns.extend(other.unknowns)
+
+
+class Cataloger(abc.ABC):
+    """Finds packages of one ecosystem from one kind of evidence."""
+
+    name: str = "abstract"
+    """`<ecosystem>-<evidence>`, e.g. `dpkg-status`, `python-installed`."""
+    version: str = "1"
+    """Bump when `wants()` changes so per-layer caches are rebuilt."""
+
+    @abc.abstractmethod
+    def wants(self, path: str) -> bool:
+        """Return True if this file's content is needed. Decides from the path alone."""
+
+    @abc.abstractmethod
+    def parse(self, ctx: ParseContext, record: FileRecord, content: bytes) -> CatalogResult:
+        """Parse one wanted file. Raise ParseError for unreadable input."""
+
+    def finish(self, ctx: ParseContext, packages: Sequence[Package]) -> list[Relationship]:
+        """Return edges between this cataloger's packages once all files are parsed."""
+        del ctx, packages
+        return []
+
+    def unknown(self, record: FileRecord, reason: str) -> Unknown:
+        """Return an Unknown for `record` attributed to this cataloger."""
+        return Unknown(Coordinates(record.path, record.layer_digest), self.name, reason)

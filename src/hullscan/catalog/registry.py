@@ -1,0 +1,21 @@
+"""The catalogers hullscan runs, as one sorted literal list (add yours in alphabetical order)."""
+
+from __future__ import annotations
+
+from hullscan.catalog.interface import Cataloger
+
+
+def default_catalogers() -> list[Cataloger]:
+    """Return a fresh instance of every cataloger, sorted by name."""
+    catalogers: list[Cataloger] = [
+        # one line per cataloger, e.g. DpkgStatusCataloger(),
+    ]
+    return sorted(catalogers, key=lambda c: c.name)
+
+
+def default_analyzers() -> list[object]:
+    """Return the content analyzers (ELF readers and friends) run while layers stream."""
+    analyzers: list[object] = [
+        # one line per analyzer
+    ]
+    return analyzers

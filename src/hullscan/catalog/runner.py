@@ -1,0 +1,184 @@
+"""Run catalogers over a file view: one walk, only wanted files opened, bad files → Unknowns.
+
+For layered images the runner also learns which layer introduced each package (and, in the
+all-layers scope, which packages a later layer removed) by cataloging the view as it stood
+after each layer that changed a wanted file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from hullscan.catalog.distro import DISTRO_PATHS
+from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError
+from hullscan.config import Scope
+from hullscan.fileview.interface import FileView
+from hullscan.fileview.layer import CapturePolicy, ContentAnalyzer
+from hullscan.model.files import Coordinates, FileKind, FileRecord
+from hullscan.model.inventory import Distro, Unknown
+from hullscan.model.package import Package, Relationship
+
+PackageKey = tuple[str, str, str, str]
+
+
+def capture_policy(
+    catalogers: Sequence[Cataloger], analyzers: Sequence[ContentAnalyzer] = ()
+) -> CapturePolicy:
+    """Return the capture policy that serves these catalogers (and the distro probe)."""
+    chosen = tuple(catalogers)
+
+    def wants(path: str) -> bool:
+        return path in DISTRO_PATHS or any(c.wants(path) for c in chosen)
+
+    parts = sorted(f"{c.name}@{c.version}" for c in chosen)
+    parts += sorted(f"analyzer:{a.name}@{a.version}" for a in analyzers)
+    fingerprint = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    return CapturePolicy(wants=wants, analyzers=tuple(analyzers), fingerprint=fingerprint)
+
+
+@dataclass(slots=True)
+class CatalogOutput:
+    """Everything the catalogers found in a view."""
+
+    packages: list[Package] = field(default_factory=list)
+    relationships: list[Relationship] = field(default_factory=list)
+    unknowns: list[Unknown] = field(default_factory=list)
+
+
+def _key(package: Package) -> PackageKey:
+    first = package.locations[0].path if package.locations else ""
+    return (package.type.value, package.name, package.version, first)
+
+
+def catalog_once(
+    view: FileView,
+    catalogers: Sequence[Cataloger],
+    distro: Distro | None,
+    python_version: str | None = None,
+) -> CatalogOutput:
+    """Catalog the visible files of one view (one walk)."""
+    ctx = ParseContext(view=view, distro=distro, python_version=python_version)
+    per_cataloger: dict[str, CatalogResult] = {c.name: CatalogResult() for c in catalogers}
+    for record in view.files():
+        if record.kind not in (FileKind.FILE, FileKind.HARDLINK, FileKind.SYMLINK):
+            continue
+        interested = [c for c in catalogers if c.wants(record.path)]
+        if not interested:
+            continue
+        _parse_with(ctx, view, record, interested, per_cataloger)
+    out = CatalogOutput()
+    for cataloger in catalogers:
+        result = per_cataloger[cataloger.name]
+        out.packages.extend(result.packages)
+        out.relationships.extend(result.relationships)
+        out.unknowns.extend(result.unknowns)
+        try:
+            out.relationships.extend(cataloger.finish(ctx, result.packages))
+        except Exception as exc:  # noqa: BLE001 - a cataloger bug must not end the scan
+            out.unknowns.append(Unknown(Coordinates("/"), cataloger.name, f"linking failed: {exc}"))
+    return out
+
+
+def _parse_with(
+    ctx: ParseContext,
+    view: FileView,
+    record: FileRecord,
+    interested: Iterable[Cataloger],
+    sink: dict[str, CatalogResult],
+) -> None:
+    if record.kind is FileKind.SYMLINK and view.resolve(record.path) is None:
+        return
+    try:
+        content = view.read(record.path) if record.kind is not FileKind.FILE else view.read_record(record)
+    except (FileNotFoundError, OSError) as exc:
+        for cataloger in interested:
+            sink[cataloger.name].unknowns.append(cataloger.unknown(record, f"unreadable: {exc}"))
+        return
+    except Exception as exc:  # noqa: BLE001 - e.g. capture cap exceeded
+        for cataloger in interested:
+            sink[cataloger.name].unknowns.append(cataloger.unknown(record, str(exc)))
+        return
+    for cataloger in interested:
+        try:
+            sink[cataloger.name].extend(cataloger.parse(ctx, record, content))
+        except ParseError as exc:
+            sink[cataloger.name].unknowns.append(cataloger.unknown(record, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one bad file never aborts the scan
+            reason = f"parser error ({type(exc).__name__}): {exc}"
+            sink[cataloger.name].unknowns.append(cataloger.unknown(record, reason))
+
+
+def _layers_touching_wanted(view: FileView, wants: Callable[[str], bool]) -> list[int]:
+    touched: set[int] = set()
+    for index in range(view.layer_count):
+        layer_view = view.at_layer(index)
+        for record in layer_view.files():
+            if record.layer_index == index and wants(record.path):
+                touched.add(index)
+                break
+    return sorted(touched)
+
+
+def catalog_view(
+    view: FileView,
+    catalogers: Sequence[Cataloger],
+    distro: Distro | None,
+    scope: Scope,
+    python_version: str | None = None,
+    on_layer: Callable[[int], None] | None = None,
+) -> CatalogOutput:
+    """Catalog a view, attributing each package to the layer that introduced it."""
+    final = catalog_once(view, catalogers, distro, python_version)
+    if view.layer_count <= 1:
+        digest = view.layer_digest(0)
+        final.packages = [dataclasses.replace(p, layer_digest=digest) for p in final.packages]
+        return final
+
+    def wants(path: str) -> bool:
+        return any(c.wants(path) for c in catalogers)
+
+    introduced: dict[PackageKey, int] = {}
+    history: dict[PackageKey, Package] = {}
+    extra = CatalogOutput()
+    for index in _layers_touching_wanted(view, wants):
+        if on_layer is not None:
+            on_layer(index)
+        snapshot = catalog_once(view.at_layer(index), catalogers, distro, python_version)
+        for package in snapshot.packages:
+            key = _key(package)
+            introduced.setdefault(key, index)
+            history[key] = package
+        extra.relationships.extend(snapshot.relationships)
+        extra.unknowns.extend(snapshot.unknowns)
+    return _merge(view, final, introduced, history, extra, scope)
+
+
+def _merge(
+    view: FileView,
+    final: CatalogOutput,
+    introduced: dict[PackageKey, int],
+    history: dict[PackageKey, Package],
+    extra: CatalogOutput,
+    scope: Scope,
+) -> CatalogOutput:
+    out = CatalogOutput(relationships=list(final.relationships), unknowns=list(final.unknowns))
+    seen: set[PackageKey] = set()
+    for package in final.packages:
+        key = _key(package)
+        seen.add(key)
+        digest = view.layer_digest(introduced.get(key, view.layer_count - 1))
+        out.packages.append(dataclasses.replace(package, layer_digest=digest))
+    if scope is Scope.ALL_LAYERS:
+        for key, package in history.items():
+            if key in seen:
+                continue
+            digest = view.layer_digest(introduced[key])
+            out.packages.append(dataclasses.replace(package, layer_digest=digest, visible=False))
+        out.relationships.extend(extra.relationships)
+        out.unknowns.extend(extra.unknowns)
+    out.relationships = list(dict.fromkeys(out.relationships))
+    out.unknowns = list(dict.fromkeys(out.unknowns))
+    return out
