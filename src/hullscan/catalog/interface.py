@@ -64,6 +64,15 @@ class Cataloger(abc.ABC):
     def parse(self, ctx: ParseContext, record: FileRecord, content: bytes) -> CatalogResult:
         """Parse one wanted file. Raise ParseError for unreadable input."""
 
+    def from_analyses(self, ctx: ParseContext) -> CatalogResult:
+        """Return packages found from content analyses (`ctx.view.analysis()`), once per view.
+
+        For evidence identified by content rather than path (Go or Rust binaries): such a
+        cataloger's `wants()` may return False for every path.
+        """
+        del ctx
+        return CatalogResult()
+
     def finish(self, ctx: ParseContext, packages: Sequence[Package]) -> list[Relationship]:
         """Return edges between this cataloger's packages once all files are parsed."""
         del ctx, packages

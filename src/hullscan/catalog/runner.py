@@ -69,6 +69,12 @@ def catalog_once(
         if not interested:
             continue
         _parse_with(ctx, view, record, interested, per_cataloger)
+    for cataloger in catalogers:
+        try:
+            per_cataloger[cataloger.name].extend(cataloger.from_analyses(ctx))
+        except Exception as exc:  # noqa: BLE001 - a cataloger bug must not end the scan
+            reason = f"reading analyses failed: {exc}"
+            per_cataloger[cataloger.name].unknowns.append(Unknown(Coordinates("/"), cataloger.name, reason))
     out = CatalogOutput()
     for cataloger in catalogers:
         result = per_cataloger[cataloger.name]
