@@ -1,0 +1,1 @@
+"""hullscan.build."""
