@@ -19,7 +19,10 @@ class HullscanError(Exception):
 
     def diagnostics(self) -> str:
         """Return a one-paragraph explanation and a next step for the user."""
-        cause = f" (caused by: {self.__cause__})" if self.__cause__ is not None else ""
+        cause = ""
+        if self.__cause__ is not None and type(self.__cause__).__name__ != "_RemoteTraceback":
+            first_line = str(self.__cause__).strip().splitlines()[:1]
+            cause = f" (caused by: {first_line[0]})" if first_line else ""
         return f"{self.message}{cause}\nhint: {self.hint}"
 
 
@@ -62,7 +65,10 @@ class PlatformError(SourceError):
 class RegistryError(SourceError):
     """A registry refused a request, or the connection failed."""
 
-    hint = "Check the registry address, your credentials (--username/--password or ~/.docker/config.json) and network."
+    hint = (
+        "Check the registry address, your credentials (--username/--password or "
+        "~/.docker/config.json) and the network."
+    )
 
 
 class AuthenticationError(RegistryError):

@@ -17,7 +17,7 @@ from typing import IO, Any, BinaryIO, Protocol
 
 from hullscan.config import Limits
 from hullscan.errors import HullscanError, LayerError, LimitExceededError
-from hullscan.fileview.paths import normalize_member_name
+from hullscan.pathnames import normalize_member_name
 from hullscan.model.files import FileKind, FileRecord
 from hullscan.source.blob import open_layer_stream
 from hullscan.source.interface import BlobOpener

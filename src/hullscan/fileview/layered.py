@@ -9,7 +9,7 @@ from typing import Any
 from hullscan.config import Limits, Scope
 from hullscan.fileview.interface import FileView
 from hullscan.fileview.layer import LayerIndex, read_member
-from hullscan.fileview.paths import join_link, parent
+from hullscan.pathnames import join_link, parent
 from hullscan.model.files import FileKind, FileRecord
 from hullscan.source.interface import BlobOpener
 

@@ -1,0 +1,113 @@
+"""Rich renderings for the terminal (tables and summaries)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+from hullscan.api import ImageReport
+from hullscan.model.files import FileRecord
+from hullscan.model.inventory import Inventory
+
+
+def human_bytes(count: float) -> str:
+    """Return a size like `12.3 MiB`."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(count) < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} TiB"
+
+
+def short(digest: str | None, width: int = 19) -> str:
+    """Return the first characters of a digest."""
+    return (digest or "-")[:width]
+
+
+def print_inspect(console: Console, report: ImageReport) -> None:
+    """Print the image description and the per-layer table."""
+    d = report.description
+    cfg = d.config
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    rows = [
+        ("Reference", d.reference),
+        ("Source", d.source_kind),
+        ("Manifest", d.manifest_digest or "-"),
+        ("Config (id)", d.config_digest or "-"),
+        ("Platform", str(d.platform) if d.platform else "-"),
+        ("Tags", ", ".join(d.repo_tags) or "-"),
+        ("Created", cfg.created or "-"),
+        ("Entrypoint", " ".join(cfg.entrypoint) or "-"),
+        ("Cmd", " ".join(cfg.cmd) or "-"),
+        ("User", cfg.user or "-"),
+        ("WorkingDir", cfg.working_dir or "-"),
+        ("Env", "\n".join(cfg.env) or "-"),
+        ("Labels", "\n".join(f"{k}={v}" for k, v in cfg.labels) or "-"),
+        ("Exposed ports", ", ".join(cfg.exposed_ports) or "-"),
+        ("Volumes", ", ".join(cfg.volumes) or "-"),
+        ("Files", f"{report.total_files} visible, {human_bytes(report.total_bytes)}"),
+    ]
+    for key, value in rows:
+        head.add_row(key, value)
+    console.print(head)
+    table = Table(title="Layers", show_lines=False)
+    for column in ("#", "digest", "compressed", "files", "dirs", "whiteouts", "content", "created by"):
+        table.add_column(column, justify="right" if column in ("#", "files", "dirs", "whiteouts") else "left")
+    for s in report.layers:
+        table.add_row(
+            str(s.layer.index),
+            short(s.layer.digest),
+            human_bytes(s.layer.size),
+            str(s.files),
+            str(s.directories),
+            str(s.whiteouts),
+            human_bytes(s.bytes),
+            (s.created_by or "")[:60],
+        )
+    console.print(table)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def print_files(console: Console, records: Iterable[FileRecord]) -> None:
+    """Print one line per file: mode, size, layer, path (and link target)."""
+    for r in records:
+        suffix = f" -> {r.link_target}" if r.link_target else ""
+        hidden = "" if r.visible else "  (deleted later)"
+        console.print(
+            f"{r.kind.value:<12} {r.mode:04o} {r.size:>12} {r.layer_index:>3} {short(r.layer_digest)}  {r.path}{suffix}{hidden}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def print_inventory(console: Console, inventory: Inventory) -> None:
+    """Print packages grouped by ecosystem and layer, with counts."""
+    distro = inventory.distro
+    console.print(f"[bold]{inventory.image.reference}[/bold]  distro: {distro.pretty_name or distro.id if distro else 'none'}")
+    layer_pos = {layer.digest: layer.index for layer in inventory.image.layers}
+    table = Table(show_lines=False)
+    for column in ("type", "name", "version", "source", "layer", "found by"):
+        table.add_column(column)
+    ordered = sorted(
+        inventory.packages, key=lambda p: (p.type.value, layer_pos.get(p.layer_digest or "", 0), p.name)
+    )
+    for p in ordered:
+        source = f"{p.source_name} {p.source_version or ''}".strip() if p.source_name and p.source_name != p.name else ""
+        layer = str(layer_pos.get(p.layer_digest or "", "-"))
+        name = p.name if p.visible else f"{p.name} (removed)"
+        table.add_row(p.type.value, name, p.version, source, layer, p.found_by)
+    console.print(table)
+    counts = Counter(p.type.value for p in inventory.packages)
+    summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "no packages"
+    console.print(f"[bold]{len(inventory.packages)} packages[/bold]: {summary}")
+    if inventory.unknowns:
+        console.print(f"[yellow]{len(inventory.unknowns)} unknowns[/yellow] (files that could not be read):")
+        for u in inventory.unknowns[:20]:
+            console.print(f"  {u.coordinates.path}: {u.cataloger}: {u.reason}", markup=False)

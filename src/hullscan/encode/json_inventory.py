@@ -1,0 +1,73 @@
+"""hullscan's own JSON form of an inventory (everything the model holds, stable order)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from hullscan import __version__
+from hullscan.model.image import ImageDescription
+from hullscan.model.inventory import Inventory
+from hullscan.model.package import Package
+
+FORMAT_VERSION = "1"
+
+
+def describe_image(image: ImageDescription) -> dict[str, Any]:
+    """Return a JSON-able description of an image."""
+    doc = asdict(image)
+    doc["platform"] = str(image.platform) if image.platform else None
+    doc["id"] = image.id
+    return doc
+
+
+def package_dict(package: Package) -> dict[str, Any]:
+    """Return a JSON-able form of a package."""
+    return {
+        "id": package.id,
+        "name": package.name,
+        "version": package.version,
+        "type": package.type.value,
+        "purl": package.purl,
+        "foundBy": package.found_by,
+        "licenses": list(package.licenses),
+        "sourceName": package.source_name,
+        "sourceVersion": package.source_version,
+        "layer": package.layer_digest,
+        "visible": package.visible,
+        "locations": [{"path": c.path, "layer": c.layer_digest} for c in package.locations],
+        "metadata": dict(package.metadata),
+    }
+
+
+def inventory_dict(inventory: Inventory) -> dict[str, Any]:
+    """Return the whole inventory as plain data."""
+    return {
+        "schema": f"hullscan-inventory/{FORMAT_VERSION}",
+        "tool": {"name": "hullscan", "version": __version__},
+        "image": describe_image(inventory.image),
+        "distro": asdict(inventory.distro) if inventory.distro else None,
+        "packages": [package_dict(p) for p in inventory.packages],
+        "relationships": [
+            {"source": r.source_id, "target": r.target_id, "kind": r.kind.value, "note": r.note}
+            for r in sorted(
+                inventory.relationships, key=lambda r: (r.source_id, r.target_id, r.kind.value)
+            )
+        ],
+        "unknowns": [
+            {
+                "path": u.coordinates.path,
+                "layer": u.coordinates.layer_digest,
+                "cataloger": u.cataloger,
+                "reason": u.reason,
+            }
+            for u in inventory.unknowns
+        ],
+        "warnings": list(inventory.warnings),
+    }
+
+
+def encode(inventory: Inventory) -> str:
+    """Return the inventory as indented, key-sorted JSON."""
+    return json.dumps(inventory_dict(inventory), indent=2, sort_keys=True, default=str) + "\n"

@@ -1,0 +1,151 @@
+"""Build a file view for an image: index layers in parallel, reuse the per-layer cache."""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import multiprocessing
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hullscan.config import Limits, ScanOptions
+from hullscan.errors import HullscanError
+from hullscan.fileview.cache import LayerCache
+from hullscan.fileview.directory import DirectoryView
+from hullscan.fileview.interface import FileView
+from hullscan.fileview.layer import CapturePolicy, LayerIndex, index_layer_blob
+from hullscan.fileview.layered import LayeredView
+from hullscan.model.image import ImageDescription, LayerRef
+from hullscan.source.interface import BlobOpener, ImageSource
+
+ProgressCallback = Callable[[LayerRef, bool], None]
+"""Called once per layer when it is ready: (layer, came_from_cache)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    opener: BlobOpener
+    layer: LayerRef
+    policy: CapturePolicy
+    limits: Limits
+    spool_dir: Path | None
+
+
+_FORKED_JOBS: list[_Job] = []
+"""Jobs handed to forked workers by inheritance: capture policies hold closures, not picklable."""
+
+
+def _index_forked_job(position: int) -> LayerIndex:
+    return _index_job(_FORKED_JOBS[position])
+
+
+def _index_job(job: _Job) -> LayerIndex:
+    return index_layer_blob(
+        job.opener,
+        digest=job.layer.digest,
+        index=job.layer.index,
+        policy=job.policy,
+        limits=job.limits,
+        spool_dir=job.spool_dir,
+    )
+
+
+def _pool(workers: int) -> futures.Executor:
+    if workers <= 1:
+        return futures.ThreadPoolExecutor(max_workers=1)
+    context = multiprocessing.get_context("fork")
+    return futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def index_layers(
+    source: ImageSource,
+    description: ImageDescription,
+    policy: CapturePolicy,
+    options: ScanOptions,
+    progress: ProgressCallback | None = None,
+) -> list[LayerIndex]:
+    """Return a LayerIndex per layer, from the cache where possible, in parallel otherwise."""
+    cache = LayerCache(options.cache_dir) if options.use_cache else None
+    results: dict[int, LayerIndex] = {}
+    todo: list[LayerRef] = []
+    for layer in description.layers:
+        cached = cache.load(layer.digest, layer.index, policy.fingerprint) if cache else None
+        if cached is not None:
+            results[layer.index] = cached
+            if progress:
+                progress(layer, True)
+        else:
+            todo.append(layer)
+    if todo:
+        _index_missing(source, todo, policy, options, cache, results, progress)
+    return [results[layer.index] for layer in description.layers]
+
+
+def _index_missing(
+    source: ImageSource,
+    todo: Sequence[LayerRef],
+    policy: CapturePolicy,
+    options: ScanOptions,
+    cache: LayerCache | None,
+    results: dict[int, LayerIndex],
+    progress: ProgressCallback | None,
+) -> None:
+    spool = options.cache_dir / "spool" if options.use_cache else Path(tempfile.gettempdir())
+    spool.mkdir(parents=True, exist_ok=True)
+    jobs = [_Job(source.layer_opener(layer), layer, policy, options.limits, spool) for layer in todo]
+    # Big layers first so the slowest one starts early.
+    jobs.sort(key=lambda j: -j.layer.size)
+    workers = min(options.workers, len(jobs))
+    if workers <= 1 or len(jobs) == 1:
+        done = [(job, _index_job(job)) for job in jobs]
+        for job, index in done:
+            _finish(job.layer, index, policy, cache, results, progress)
+        return
+    _FORKED_JOBS[:] = jobs
+    try:
+        with _pool(workers) as pool:
+            pending = {pool.submit(_index_forked_job, i): job for i, job in enumerate(jobs)}
+            for future in futures.as_completed(pending):
+                job = pending[future]
+                try:
+                    index = future.result()
+                except HullscanError:
+                    for other in pending:
+                        other.cancel()
+                    raise
+                _finish(job.layer, index, policy, cache, results, progress)
+    finally:
+        _FORKED_JOBS.clear()
+
+
+def _finish(
+    layer: LayerRef,
+    index: LayerIndex,
+    policy: CapturePolicy,
+    cache: LayerCache | None,
+    results: dict[int, LayerIndex],
+    progress: ProgressCallback | None,
+) -> None:
+    if cache is not None:
+        cache.store(index, policy.fingerprint)
+    results[layer.index] = index
+    if progress:
+        progress(layer, False)
+
+
+def build_view(
+    source: ImageSource,
+    policy: CapturePolicy,
+    options: ScanOptions,
+    progress: ProgressCallback | None = None,
+) -> tuple[ImageDescription, FileView]:
+    """Return the image description and a file view of the requested scope."""
+    description = source.describe()
+    rootfs = source.rootfs()
+    if rootfs is not None:
+        digest = getattr(source, "pseudo_digest", "dir:" + str(rootfs))
+        return description, DirectoryView(rootfs, str(digest), policy, options.limits)
+    layers = index_layers(source, description, policy, options, progress)
+    openers = [source.layer_opener(layer) for layer in description.layers]
+    return description, LayeredView(layers, options.scope, openers, options.limits)
