@@ -198,7 +198,10 @@ def resolve_path(tree: dict[str, FileRecord], path: str, max_hops: int) -> str |
         candidate = posixpath.join(resolved, part)
         record = tree.get(candidate)
         if record is None:
-            return None
+            if not pending:
+                return None
+            resolved = candidate  # an implicit parent directory (tar without dir entries)
+            continue
         if record.kind is FileKind.SYMLINK:
             hops += 1
             if hops > max_hops:

@@ -1,0 +1,23 @@
+"""Suite-wide fixtures: every test writes its caches under a private temporary directory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point HULLSCAN_CACHE_DIR at a per-test directory so no test touches the user's cache."""
+    cache = tmp_path_factory.mktemp("hullscan-cache")
+    monkeypatch.setenv("HULLSCAN_CACHE_DIR", str(cache))
+    yield cache
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep image build steps from writing .pyc files that would make layers differ."""
+    del config
+    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
