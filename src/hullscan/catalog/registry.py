@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from hullscan.catalog.ecosystems.npm import (
+    NpmInstalledCataloger,
+    NpmLockCataloger,
+    PnpmLockCataloger,
+    YarnLockCataloger,
+)
+from hullscan.catalog.ecosystems.python import PythonInstalledCataloger
 from hullscan.catalog.interface import Cataloger
 
 
@@ -9,6 +16,11 @@ def default_catalogers() -> list[Cataloger]:
     """Return a fresh instance of every cataloger, sorted by name."""
     catalogers: list[Cataloger] = [
         # one line per cataloger, e.g. DpkgStatusCataloger(),
+        NpmInstalledCataloger(),
+        NpmLockCataloger(),
+        PnpmLockCataloger(),
+        PythonInstalledCataloger(),
+        YarnLockCataloger(),
     ]
     return sorted(catalogers, key=lambda c: c.name)
 
