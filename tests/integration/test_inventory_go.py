@@ -135,16 +135,16 @@ def _build_app(work: Path) -> Path:
         subprocess.run(["git", *args], cwd=app, env=env, check=True)
     binary = work / "app-bin"
     ldflags = "-X 'main.stamp=a b' -s"
-    subprocess.run(
-        [go, "build", f"-ldflags={ldflags}", "-o", str(binary), "."], cwd=app, env=env, check=True
-    )
+    subprocess.run([go, "build", f"-ldflags={ldflags}", "-o", str(binary), "."], cwd=app, env=env, check=True)
     return binary
 
 
 def go_version_m(binary: Path) -> dict[str, Any]:
     """Parse `go version -m` output: the ground truth."""
     go = _ensure_tool("go", "golang-go")
-    out = subprocess.run([go, "version", "-m", str(binary)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [go, "version", "-m", str(binary)], capture_output=True, text=True, check=True
+    ).stdout
     first, *rest = out.splitlines()
     truth: dict[str, Any] = {"go_version": first.split(": ", 1)[1], "main": None, "deps": [], "settings": {}}
     last: dict[str, Any] | None = None
@@ -282,7 +282,9 @@ def test_go_binaries_match_go_version_m(rootfs: Path, how: str) -> None:
 
     app = by_binary["/usr/local/bin/app"]
     main = next(p for p in app if p.metadata["main_module"])
-    edges = {(r.source_id, r.target_id) for r in output.relationships if r.kind is RelationshipKind.DEPENDS_ON}
+    edges = {
+        (r.source_id, r.target_id) for r in output.relationships if r.kind is RelationshipKind.DEPENDS_ON
+    }
     assert edges >= {(main.id, p.id) for p in app if p is not main}
     assert main.metadata["build_settings"]["-ldflags"] == "-X 'main.stamp=a b' -s"
     assert len(main.metadata["build_settings"]["vcs.revision"]) == 40

@@ -62,7 +62,9 @@ def _tool(name: str, package: str) -> str:
 
 
 def _record(path: str = "/bin/tool") -> FileRecord:
-    return FileRecord(path=path, kind=FileKind.FILE, size=1, mode=0o755, layer_index=0, layer_digest="sha256:x")
+    return FileRecord(
+        path=path, kind=FileKind.FILE, size=1, mode=0o755, layer_index=0, layer_digest="sha256:x"
+    )
 
 
 def _read(path: Path) -> dict[str, object] | None:
@@ -83,7 +85,9 @@ def old_format_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _go_version_m(binary: Path) -> list[list[str]]:
     go = _tool("go", "golang-go")
-    out = subprocess.run([go, "version", "-m", str(binary)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [go, "version", "-m", str(binary)], capture_output=True, text=True, check=True
+    ).stdout
     first, *rest = out.splitlines()
     return [["version", first.split(": ", 1)[1]]] + [
         line.removeprefix("\t").split("\t") for line in rest if line.strip()

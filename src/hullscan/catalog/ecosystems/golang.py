@@ -67,9 +67,7 @@ def _settings(info: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in info.get("settings") or []}
 
 
-def _package(
-    record: FileRecord, name: str, version: str, found_by: str, metadata: dict[str, Any]
-) -> Package:
+def _package(record: FileRecord, name: str, version: str, found_by: str, metadata: dict[str, Any]) -> Package:
     purl = go_purl(name, version)
     if name == STDLIB:
         purl = str(PackageURL(type="golang", name=STDLIB, version=version.removeprefix("go")).to_string())

@@ -331,4 +331,3 @@ class GoBuildInfoAnalyzer:
             return {"error": exc.message}
         except (ELFError, OSError, ValueError, IndexError) as exc:
             return {"error": f"unreadable Go build info: {exc}"}
-
