@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hullscan.catalog.ecosystems.apk import ApkDbCataloger
+from hullscan.catalog.ecosystems.dpkg import DpkgStatusCataloger
 from hullscan.catalog.ecosystems.npm import (
     NpmInstalledCataloger,
     NpmLockCataloger,
@@ -9,6 +11,7 @@ from hullscan.catalog.ecosystems.npm import (
     YarnLockCataloger,
 )
 from hullscan.catalog.ecosystems.python import PythonInstalledCataloger
+from hullscan.catalog.ecosystems.rpm import RpmDbCataloger
 from hullscan.catalog.interface import Cataloger
 
 
@@ -16,10 +19,13 @@ def default_catalogers() -> list[Cataloger]:
     """Return a fresh instance of every cataloger, sorted by name."""
     catalogers: list[Cataloger] = [
         # one line per cataloger, e.g. DpkgStatusCataloger(),
+        ApkDbCataloger(),
+        DpkgStatusCataloger(),
         NpmInstalledCataloger(),
         NpmLockCataloger(),
         PnpmLockCataloger(),
         PythonInstalledCataloger(),
+        RpmDbCataloger(),
         YarnLockCataloger(),
     ]
     return sorted(catalogers, key=lambda c: c.name)
