@@ -1,0 +1,1 @@
+"""Importers: OSV exports (zip, folder, file) and the Debian security tracker lists."""
