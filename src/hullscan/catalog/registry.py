@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hullscan.catalog.bundled.cataloger import BundledComponentCataloger
+from hullscan.catalog.bundled.elf import ElfAnalyzer
 from hullscan.catalog.ecosystems.apk import ApkDbCataloger
 from hullscan.catalog.ecosystems.dpkg import DpkgStatusCataloger
 from hullscan.catalog.ecosystems.npm import (
@@ -20,6 +22,7 @@ def default_catalogers() -> list[Cataloger]:
     catalogers: list[Cataloger] = [
         # one line per cataloger, e.g. DpkgStatusCataloger(),
         ApkDbCataloger(),
+        BundledComponentCataloger(),
         DpkgStatusCataloger(),
         NpmInstalledCataloger(),
         NpmLockCataloger(),
@@ -35,5 +38,6 @@ def default_analyzers() -> list[object]:
     """Return the content analyzers (ELF readers and friends) run while layers stream."""
     analyzers: list[object] = [
         # one line per analyzer
+        ElfAnalyzer(),
     ]
     return analyzers
