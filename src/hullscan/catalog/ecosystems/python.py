@@ -85,24 +85,26 @@ def _is_vendor_list(path: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Sibling:
-    """A sibling file's content (None when absent) and the problem met reading it."""
+    """A sibling file's content, None when absent or unreadable."""
 
     path: str
     content: bytes | None
     layer_digest: str | None
-    problem: str | None = None
 
 
 def _read_sibling(ctx: ParseContext, path: str) -> _Sibling:
+    """Read a sibling file, None when absent or unreadable.
+
+    Problems are not reported here: every sibling is wanted, so the runner meets the same
+    file and records the Unknown once.
+    """
     record = ctx.view.get(path)
     if record is None:
         return _Sibling(path, None, None)
     try:
         return _Sibling(path, ctx.view.read(path), record.layer_digest)
-    except FileNotFoundError:
+    except (HullscanError, OSError):
         return _Sibling(path, None, record.layer_digest)
-    except (HullscanError, OSError) as exc:
-        return _Sibling(path, None, record.layer_digest, f"unreadable: {exc}")
 
 
 class PythonInstalledCataloger(Cataloger):
@@ -144,11 +146,6 @@ class PythonInstalledCataloger(Cataloger):
         result = CatalogResult()
         site_dir = posixpath.dirname(meta_dir or record.path)
         siblings = {name: _read_sibling(ctx, f"{meta_dir}/{name}") for name in SIBLINGS} if meta_dir else {}
-        for sibling in siblings.values():
-            if sibling.problem:
-                result.unknowns.append(
-                    Unknown(Coordinates(sibling.path, sibling.layer_digest), self.name, sibling.problem)
-                )
         files, owner_file = self._owned_files(siblings, site_dir, meta_dir, result)
         requires = list(core.requires_dist)
         requires_txt = siblings.get("requires.txt")
