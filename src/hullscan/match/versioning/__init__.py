@@ -11,6 +11,7 @@ from hullscan.match.versioning.ranges import (
     evaluate,
     fixed_versions,
     is_affected,
+    record_affects,
 )
 from hullscan.match.versioning.registry import (
     UnknownEcosystemError,
@@ -30,6 +31,7 @@ __all__ = [
     "evaluate",
     "fixed_versions",
     "is_affected",
+    "record_affects",
     "scheme_by_name",
     "scheme_for_ecosystem",
 ]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from hullscan.errors import HullscanError
 from hullscan.match.versioning.interface import InvalidVersionError
+from hullscan.match.versioning.registry import scheme_for_ecosystem
 from hullscan.match.versioning.semver import SEMVER
 
 if TYPE_CHECKING:
@@ -179,3 +180,20 @@ def fixed_versions(affected_entry: Mapping[str, Any], scheme: VersionScheme | No
             invalid.append(text)
     valid.sort(key=lambda pair: pair[0])
     return [text for _, text in valid] + invalid
+
+
+def record_affects(version: str, record: Mapping[str, Any], *, ecosystem: str, name: str) -> bool:
+    """OSV ``IsVulnerable`` for a whole record: any ``affected[]`` entry of this package says so.
+
+    Withdrawn records affect nothing. `ecosystem` must equal the entry's ``package.ecosystem``;
+    its scheme comes from the registry.
+    """
+    if record.get("withdrawn"):
+        return False
+    scheme = scheme_for_ecosystem(ecosystem)
+    for entry in record.get("affected") or ():
+        package = entry.get("package") or {}
+        ours = package.get("ecosystem") == ecosystem and package.get("name") == name
+        if ours and is_affected(version, entry, scheme):
+            return True
+    return False
