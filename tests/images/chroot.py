@@ -6,6 +6,7 @@ removed afterwards; /proc is bind-mounted only on request and always unmounted.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
@@ -41,9 +42,11 @@ def _temporary_file(root: Path, inside: str, source: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        target.unlink(missing_ok=True)
+        if target.is_file() and not target.is_symlink() and target.read_bytes() == source.read_bytes():
+            target.unlink()
         for directory in reversed(created_dirs):
-            (root / directory).rmdir()
+            with contextlib.suppress(OSError):  # the step may have put files there
+                (root / directory).rmdir()
 
 
 @contextmanager

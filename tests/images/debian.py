@@ -49,8 +49,8 @@ def host_debian_mirrors() -> list[str]:
         texts.append(legacy.read_text())
     uris: list[str] = []
     for text in texts:
-        for line in text.splitlines():
-            line = line.strip()
+        for raw_line in text.splitlines():
+            line = raw_line.strip()
             match = re.match(r"URIs:\s*(.+)", line) or re.match(r"deb\s+(?:\[[^]]*\]\s+)?(\S+)", line)
             if match:
                 uris.extend(u for u in match.group(1).split() if "security" not in u)
@@ -89,10 +89,10 @@ def _debootstrap(suite: str, variant: str, work: Path) -> None:
         for path in target.glob(pattern):
             path.unlink()
     layer = layer_from_directory(target, work / "rootfs.tar.gz")
-    (work / "layer.json").write_text(json.dumps(_blob_json(layer)))
+    (work / "layer.json").write_text(json.dumps(blob_json(layer)))
 
 
-def _blob_json(blob: LayerBlob) -> dict[str, object]:
+def blob_json(blob: LayerBlob) -> dict[str, object]:
     return {
         "digest": blob.digest,
         "diff_id": blob.diff_id,
@@ -241,7 +241,7 @@ def _build_image(base: DebianRootfs, work: Path) -> None:
     ]
     zstd_top = write_layer(work / "layer3.tar.zst", whiteout_layer_entries(), Compression.ZSTD)
     for name, layer in (("layer2", layers[1]), ("layer3", layers[2]), ("layer3-zstd", zstd_top)):
-        (work / f"{name}.json").write_text(json.dumps(_blob_json(layer)))
+        (work / f"{name}.json").write_text(json.dumps(blob_json(layer)))
     write_oci_layout(work / "oci", layers, IMAGE_SPEC, tag="latest")
     write_oci_layout(work / "oci", [*layers[:2], zstd_top], IMAGE_SPEC, tag=ZSTD_TAG)
     write_docker_archive(work / "docker-legacy.tar", layers, IMAGE_SPEC, [REPO_TAG], ArchiveForm.LEGACY)
