@@ -46,9 +46,13 @@ def _licenses(raw: Any) -> tuple[str, ...]:
     return ()
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _metadata(entry: Mapping[str, Any], dev: bool) -> dict[str, Any]:
-    source = entry.get("source") if isinstance(entry.get("source"), Mapping) else {}
-    dist = entry.get("dist") if isinstance(entry.get("dist"), Mapping) else {}
+    source = _mapping(entry.get("source"))
+    dist = _mapping(entry.get("dist"))
     return {
         "dev": dev,
         "package_type": entry.get("type"),
