@@ -135,6 +135,7 @@ def write_docker_archive(
                 _write_legacy(builder, blobs, config_bytes, repo_tags)
             else:
                 _write_oci(builder, blobs, config_bytes, repo_tags)
+            os.fchmod(raw.fileno(), 0o644)
         Path(tmp_name).replace(dest)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

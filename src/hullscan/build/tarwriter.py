@@ -294,6 +294,7 @@ def write_layer(
                     _add_entry(tar, entry, mtime)
             sink.finish()
             raw.flush()
+            os.fchmod(raw.fileno(), 0o644)
             os.fsync(raw.fileno())
         tmp.replace(dest)
     except BaseException:
