@@ -272,17 +272,18 @@ _PEER_SUFFIX = re.compile(r"\(.*$")
 
 
 def _pnpm_identity(key: str, entry: Mapping[str, Any], major: int) -> tuple[str, str] | None:
-    if isinstance(entry.get("name"), str) and isinstance(entry.get("version"), str):
-        return entry["name"], entry["version"]
     bare = _PEER_SUFFIX.sub("", key.removeprefix("/"))
     if major < 6:
         parts = bare.split("/")
         cut = 2 if parts[0].startswith("@") else 1
-        if len(parts) != cut + 1:
-            return None
-        return "/".join(parts[:cut]), parts[cut].split("_", 1)[0]
-    name, version = split_spec(bare)
-    return (name, version) if version else None
+        name, version = "/".join(parts[:cut]), "/".join(parts[cut:]).split("_", 1)[0]
+    else:
+        name, version = split_spec(bare)
+    if isinstance(entry.get("name"), str):
+        name = entry["name"]
+    if isinstance(entry.get("version"), str):
+        version = entry["version"]
+    return (name, version) if name and version else None
 
 
 def parse_pnpm_lock(content: bytes) -> list[LockedPackage]:
@@ -309,17 +310,17 @@ def parse_pnpm_lock(content: bytes) -> list[LockedPackage]:
 def _add_pnpm_entry(
     found: dict[str, LockedPackage], aliases: dict[str, str], key: str, entry: Mapping[str, Any], major: int
 ) -> None:
+    known = aliases.get(_PEER_SUFFIX.sub("", key))
     identity = _pnpm_identity(key, entry, major)
     if identity is None:
         return
-    name, version = identity
-    canonical = f"{name}@{version}"
+    canonical = known or f"{identity[0]}@{identity[1]}"
     aliases[key] = canonical
     package = found.get(canonical)
     if package is None:
         resolution = entry.get("resolution")
         integrity = resolution.get("integrity") if isinstance(resolution, dict) else None
-        package = LockedPackage(name=name, version=version, key=canonical, integrity=integrity)
+        package = LockedPackage(name=identity[0], version=identity[1], key=canonical, integrity=integrity)
         found[canonical] = package
     if isinstance(entry.get("dev"), bool):
         package.dev = entry["dev"]
