@@ -76,7 +76,9 @@ def test_fixture_line_counts_match_readme(name: str) -> None:
     assert len(read_fixture(name)) == readme_counts()[name]
 
 
-@pytest.mark.parametrize(("ecosystem", "name"), FILES_BY_ECOSYSTEM, ids=[f"{e}-{n}" for e, n in FILES_BY_ECOSYSTEM])
+@pytest.mark.parametrize(
+    ("ecosystem", "name"), FILES_BY_ECOSYSTEM, ids=[f"{e}-{n}" for e, n in FILES_BY_ECOSYSTEM]
+)
 def test_fixture_ordering(ecosystem: str, name: str) -> None:
     scheme = scheme_for_ecosystem(ecosystem, strict=True)
     failures = []
