@@ -73,6 +73,7 @@ from registry_server import (  # noqa: E402 - importable only after the path abo
     auth_registry_server,  # noqa: F401 - pytest fixture
     ensure_tools,
     registry_server,  # noqa: F401 - pytest fixture
+    token_registry_server,  # noqa: F401 - pytest fixture
 )
 
 pytestmark = pytest.mark.slow
@@ -168,7 +169,7 @@ def pushed(
     return PushedImages(server, layout)
 
 
-def _entry_for(index: dict[str, Any], arch: str) -> dict[str, Any]:
+def _entry_for(index: dict[str, Any], arch: str) -> Any:
     """Return the one entry of a raw index whose platform architecture is `arch`."""
     (entry,) = (m for m in index["manifests"] if m["platform"]["architecture"] == arch)
     return entry
@@ -414,6 +415,34 @@ def test_real_basic_challenge_parses(pushed_auth: RegistryServer) -> None:
     assert challenge is not None
     assert challenge.scheme == "basic"
     assert challenge.param("realm") == "hullscan-test"  # the realm in the registry's config
+
+
+@pytest.fixture(scope="session")
+def pushed_token(
+    token_registry_server: RegistryServer,  # noqa: F811 - the imported fixture, requested by name
+    tmp_path_factory: pytest.TempPathFactory,
+) -> RegistryServer:
+    work = tmp_path_factory.mktemp("registry-token-images")
+    write_oci_layout(work / "layout", _build_layers(work, "token"), SPEC, tag="token")
+    token_registry_server.push(f"oci:{work / 'layout'}:token", "team/tokened:1")
+    return token_registry_server
+
+
+def test_real_bearer_token_flow(pushed_token: RegistryServer, tmp_path: Path) -> None:
+    """The real registry verifies the JWT our client fetched with the Bearer challenge."""
+    ref = pushed_token.reference("team/tokened:1")
+    anonymous = RegistryOptions(docker_config=tmp_path / "absent.json")
+    with pytest.raises(AuthenticationError, match="token service"):
+        RegistrySource(ref, anonymous).describe()
+    wrong = RegistryOptions(username=pushed_token.username, password=WRONG_PASSWORD)
+    with pytest.raises(AuthenticationError, match="token service"):
+        RegistrySource(ref, wrong).describe()
+    options = RegistryOptions(username=pushed_token.username, password=pushed_token.password)
+    source = RegistrySource(ref, options)
+    skopeo = _skopeo_json(pushed_token, "team/tokened:1")
+    assert source.describe().manifest_digest == skopeo["Digest"]
+    assert [layer.digest for layer in source.describe().layers] == skopeo["Layers"]
+    assert _read_first_layer(source) == len(_paths(LAYER_ENTRIES[0])) + 1
 
 
 # --------------------------------------------------------------------------- a misbehaving server
