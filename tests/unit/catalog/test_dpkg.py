@@ -15,10 +15,10 @@ import pytest
 from packageurl import PackageURL
 
 from hullscan.catalog.ecosystems.dpkg import DpkgStatusCataloger
-from hullscan.catalog.runner import CatalogOutput, catalog_once
-from hullscan.config import Limits
+from hullscan.catalog.runner import CatalogOutput, catalog_once, catalog_view
+from hullscan.config import Limits, Scope
 from hullscan.fileview.directory import DirectoryView
-from hullscan.fileview.layer import CapturePolicy, index_layer_stream
+from hullscan.fileview.layer import CapturePolicy, LayerIndex, index_layer_stream
 from hullscan.fileview.layered import LayeredView
 from hullscan.model.inventory import Distro
 from hullscan.model.package import Package, RelationshipKind
@@ -371,3 +371,38 @@ def test_wants_decides_from_paths() -> None:
     ]
     assert all(cataloger.wants(p) for p in wanted)
     assert not any(cataloger.wants(p) for p in unwanted)
+
+
+def status_layer(stanzas: list[str], index: int) -> LayerIndex:
+    buffer = io.BytesIO()
+    data = ("\n\n".join(stanzas) + "\n").encode()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("var/lib/dpkg/status")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    buffer.seek(0)
+    policy = CapturePolicy(wants=DpkgStatusCataloger().wants)
+    return index_layer_stream(
+        buffer, digest=f"sha256:{index:064x}", index=index, policy=policy, limits=Limits()
+    )
+
+
+def test_layers_attribute_packages_and_removals() -> None:
+    text = (FIXTURES / "ubuntu-bionic-91pkgs/var/lib/dpkg/status").read_text()
+    first, second, third = [s for s in text.split("\n\n") if "install ok installed" in s][:3]
+    name = {s: s.splitlines()[0].removeprefix("Package: ") for s in (first, second, third)}
+    layers = [status_layer([first, second], 0), status_layer([second, third], 1)]
+    layer0, layer1 = f"sha256:{0:064x}", f"sha256:{1:064x}"
+
+    squashed = catalog_view(LayeredView(layers), [DpkgStatusCataloger()], DEBIAN_12, Scope.SQUASHED)
+    assert {(p.name, p.layer_digest, p.visible) for p in squashed.packages} == {
+        (name[second], layer0, True),
+        (name[third], layer1, True),
+    }
+
+    view = LayeredView(layers, Scope.ALL_LAYERS)
+    everything = catalog_view(view, [DpkgStatusCataloger()], DEBIAN_12, Scope.ALL_LAYERS)
+    seen = {(p.name, p.layer_digest, p.visible) for p in everything.packages}
+    assert (name[first], layer0, False) in seen
+    assert (name[first], layer0, True) not in seen  # only the replaced status file lists it
+    assert {(name[second], layer0, True), (name[third], layer1, True)} <= seen

@@ -132,6 +132,7 @@ class ApkDbCataloger(Cataloger):
             type=PackageType.APK,
             purl=apk_purl(ctx.distro, name, version, arch, origin),
             found_by=self.name,
+            visible=record.visible,
             locations=(record.coordinates,),
             licenses=(licence,) if licence else (),
             source_name=origin or name,

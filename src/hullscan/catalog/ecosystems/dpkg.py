@@ -266,6 +266,7 @@ class DpkgStatusCataloger(Cataloger):
                 namespace, name, version, stanza.get("architecture"), distro, source_name, source_version
             ),
             found_by=self.name,
+            visible=record.visible,
             locations=(record.coordinates, *siblings.locations),
             licenses=licences,
             source_name=source_name,

@@ -126,6 +126,7 @@ def package_from_header(header: Header, record: FileRecord, distro: Distro | Non
         type=PackageType.RPM,
         purl=_purl(header, distro, plain, epoch),
         found_by=found_by,
+        visible=record.visible,
         locations=(record.coordinates,),
         licenses=(licence,) if licence else (),
         source_name=source.name if source else None,
