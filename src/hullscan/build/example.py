@@ -194,6 +194,7 @@ def write_dpkg_database(root: Path, packages: Sequence[DebInfo], all_packages: S
     info_dir.mkdir(parents=True, exist_ok=True)
     (admin / "updates").mkdir(exist_ok=True)
     (admin / "available").touch()
+    (info_dir / "format").write_text("1\n")  # multiarch db: `pkg:arch.list` for Multi-Arch: same
     ordered = sorted(all_packages, key=lambda p: p.name)
     (admin / "status").write_text("\n".join(status_paragraph(p) for p in ordered))
     for package in packages:
