@@ -613,6 +613,23 @@ def test_server_error_is_a_registry_error(fake_registry: FakeRegistry) -> None:
     assert "server-side" in caught.value.diagnostics()
 
 
+def test_unavailable_is_retried(fake_registry: FakeRegistry, layer_blob: bytes) -> None:
+    _, digest = fake_registry.add_image("flaky", "latest", layer_blob)
+    honest = fake_registry.routes["/v2/flaky/manifests/latest"]
+    calls: list[int] = []
+
+    def flaky(handler: BaseHTTPRequestHandler) -> None:
+        calls.append(1)
+        (honest if len(calls) > 1 else body(b"busy", status=503))(handler)
+
+    fake_registry.routes["/v2/flaky/manifests/latest"] = flaky
+    assert (
+        RegistrySource(f"registry://{fake_registry.address}/flaky").describe().manifest_digest
+        == digest
+    )
+    assert len(calls) == 2
+
+
 def test_connection_reset_is_a_registry_error(fake_registry: FakeRegistry) -> None:
     fake_registry.routes["/v2/reset/manifests/latest"] = reset
     with pytest.raises(RegistryError, match="connection"):

@@ -51,6 +51,8 @@ DIGEST = "sha256:" + "0123456789abcdef" * 4
         ("ghcr.io/o/r@" + DIGEST, RegistryReference("ghcr.io", "o/r", None, DIGEST)),
         ("ghcr.io/o/r:tag@" + DIGEST, RegistryReference("ghcr.io", "o/r", "tag", DIGEST)),
         ("[::1]:5000/app", RegistryReference("[::1]:5000", "app", "latest")),
+        ("registry:ghcr.io/o/r:1", RegistryReference("ghcr.io", "o/r", "1")),
+        ("registry:5000/app", RegistryReference("registry:5000", "app", "latest")),  # a host
         ("Quay.IO/a_b/c-d.e__f", RegistryReference("quay.io", "a_b/c-d.e__f", "latest")),
     ],
 )

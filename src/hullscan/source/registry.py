@@ -36,7 +36,7 @@ from hullscan.errors import (
     RegistryError,
     SourceError,
 )
-from hullscan.model.image import HistoryEntry, ImageConfig, ImageDescription, LayerRef, Platform
+from hullscan.model.image import ImageDescription, LayerRef, Platform
 from hullscan.source.auth import (
     DOCKER_HUB_HOST,
     Credentials,
@@ -47,6 +47,7 @@ from hullscan.source.auth import (
     resolve_credentials,
 )
 from hullscan.source.interface import BlobOpener, ImageSource
+from hullscan.source.manifest import config_platform, parse_config
 
 LOG = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ RETRY_DELAYS = (0.25, 1.0)
 RETRIED_STATUSES = frozenset({502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
-REFERENCE_PREFIXES = ("registry://", "docker://")
+REFERENCE_PREFIXES = ("registry://", "docker://", "registry:")
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -86,6 +87,8 @@ _HOST = re.compile(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$"
 )
 _DEFAULT_VARIANTS = {"arm64": "v8"}
+_PORT_AFTER_REGISTRY = re.compile(r"^registry:[0-9]+/")
+"""`registry:5000/app` names a host called `registry`, not the `registry:` prefix."""
 
 
 class BlobTransferError(RegistryError, LayerError):
@@ -142,7 +145,7 @@ def parse_registry_reference(text: str) -> RegistryReference:
     """
     rest = text.strip()
     for prefix in REFERENCE_PREFIXES:
-        if rest.startswith(prefix):
+        if rest.startswith(prefix) and not _PORT_AFTER_REGISTRY.match(rest):
             rest = rest[len(prefix) :]
             break
     if not rest or any(ch.isspace() for ch in rest):
@@ -264,6 +267,9 @@ def _open_once(url: str, headers: dict[str, str], transport: Transport) -> http.
 class _ConnectionFailedError(RegistryError):
     """No HTTP response at all: refused, reset, TLS failure, timeout, DNS."""
 
+    retryable = False
+    """True when trying again may help (the peer reset or dropped the connection)."""
+
 
 def _connection_error(netloc: str, reason: object) -> _ConnectionFailedError:
     if isinstance(reason, ssl.SSLCertVerificationError):
@@ -276,10 +282,12 @@ def _connection_error(netloc: str, reason: object) -> _ConnectionFailedError:
             f"{netloc}: the registry did not answer in time",
             hint="Check the address and network, or raise the timeout.",
         )
-    return _ConnectionFailedError(
-        f"{netloc}: connection failed: {reason}",
+    error = _ConnectionFailedError(
+        f"{netloc}: connection failed: {reason!r}",
         hint="Check the registry address and port, and that it is reachable from here.",
     )
+    error.retryable = isinstance(reason, ConnectionResetError)
+    return error
 
 
 def _open_with_retries(
@@ -289,7 +297,7 @@ def _open_with_retries(
         try:
             response = _open_once(url, headers, transport)
         except _ConnectionFailedError as exc:
-            if delay is None or not isinstance(exc.__cause__, ConnectionResetError):
+            if delay is None or not exc.retryable:
                 raise
         else:
             if response.status not in RETRIED_STATUSES or delay is None:
@@ -587,67 +595,7 @@ def platform_matches(candidate: Platform, wanted: Platform) -> bool:
     return (candidate.variant or default) == wanted.variant
 
 
-# --------------------------------------------------------------------------- config
-
-
-def _mapping(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _strings(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list):
-        return tuple(str(item) for item in value if item is not None)
-    return ()
-
-
-def _keys(value: object) -> tuple[str, ...]:
-    return tuple(sorted(str(key) for key in value)) if isinstance(value, dict) else ()
-
-
-def _history(value: object) -> tuple[HistoryEntry, ...]:
-    if not isinstance(value, list):
-        return ()
-    return tuple(
-        HistoryEntry(
-            created_by=str(item.get("created_by") or ""),
-            created=item.get("created") if isinstance(item.get("created"), str) else None,
-            comment=item.get("comment") if isinstance(item.get("comment"), str) else None,
-            empty_layer=bool(item.get("empty_layer", False)),
-        )
-        for item in value
-        if isinstance(item, dict)
-    )
-
-
-def parse_image_config(data: dict[str, Any]) -> tuple[ImageConfig, Platform | None]:
-    """Turn an OCI/Docker image config document into an ImageConfig and its platform."""
-    runtime = _mapping(data.get("config"))
-    labels = _mapping(runtime.get("Labels"))
-    rootfs = _mapping(data.get("rootfs"))
-    created = data.get("created")
-    config = ImageConfig(
-        entrypoint=_strings(runtime.get("Entrypoint")),
-        cmd=_strings(runtime.get("Cmd")),
-        env=_strings(runtime.get("Env")),
-        user=str(runtime.get("User") or ""),
-        working_dir=str(runtime.get("WorkingDir") or ""),
-        labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
-        exposed_ports=_keys(runtime.get("ExposedPorts")),
-        volumes=_keys(runtime.get("Volumes")),
-        created=created if isinstance(created, str) else None,
-        history=_history(data.get("history")),
-        diff_ids=_strings(rootfs.get("diff_ids")),
-    )
-    platform = None
-    os_name, arch = data.get("os"), data.get("architecture")
-    if isinstance(os_name, str) and isinstance(arch, str) and os_name and arch:
-        variant = data.get("variant")
-        platform = Platform(
-            os_name, arch, variant if isinstance(variant, str) and variant else None
-        )
-    return config, platform
+# --------------------------------------------------------------------------- layers
 
 
 def _layer_refs(manifest: _Manifest, diff_ids: tuple[str, ...], what: str) -> tuple[LayerRef, ...]:
@@ -895,7 +843,7 @@ class RegistrySource(ImageSource):
                 hint="This looks like an OCI artifact (chart, signature, SBOM), not an image.",
             )
         config_data = self._fetch_config(config_digest, f"config {config_digest[:19]} of {what}")
-        config, platform = parse_image_config(config_data)
+        config, platform = parse_config(config_data), config_platform(config_data)
         ref = self.reference
         return ImageDescription(
             reference=str(ref),
