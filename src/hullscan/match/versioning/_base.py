@@ -21,12 +21,33 @@ if TYPE_CHECKING:
 PARSE_CACHE_SIZE = 1 << 16
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class KeyedVersion:
     """A version ordered, compared and hashed by its precomputed `key` alone."""
 
     key: tuple[Any, ...] = field(repr=False)
     text: str = field(compare=False)
+
+    # Hand-written (not dataclass order=True) to skip building a tuple per comparison.
+    def __lt__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return bool(self.key < other.key)
+
+    def __le__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return bool(self.key <= other.key)
+
+    def __gt__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return bool(self.key > other.key)
+
+    def __ge__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return bool(self.key >= other.key)
 
     def __str__(self) -> str:
         return self.text

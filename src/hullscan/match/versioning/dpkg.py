@@ -49,7 +49,7 @@ def _flatten(part: str) -> list[int]:
     return flat
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class DpkgVersion(KeyedVersion):
     """A parsed Debian version; ordered exactly like ``dpkg --compare-versions``."""
 

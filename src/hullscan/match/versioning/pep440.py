@@ -23,6 +23,8 @@ from hullscan.match.versioning._base import CachedScheme, KeyedVersion
 _LEGACY_PARTS = re.compile(r"(\d+|[a-z]+|\.|-)")
 _LEGACY_REPLACE = {"pre": "c", "preview": "c", "-": "final-", "rc": "c", "dev": "@"}
 _LEGACY, _VALID = 0, 1
+# Stand-ins for packaging's Infinity / NegativeInfinity inside plain tuples.
+_BELOW, _PRESENT, _ABOVE = (0,), 1, (2,)
 
 
 def _legacy_parts(text: str) -> list[str]:
@@ -51,7 +53,27 @@ def legacy_key(text: str) -> tuple[str, ...]:
     return tuple(key)
 
 
-@dataclass(frozen=True, slots=True, order=True)
+def pep440_key(version: PackagingVersion) -> tuple[object, ...]:
+    """PEP 440 order as a plain tuple (the same order as `packaging`'s own comparison key)."""
+    release = list(version.release)
+    while len(release) > 1 and release[-1] == 0:
+        release.pop()
+    if version.pre is None and version.post is None and version.dev is not None:
+        pre: tuple[object, ...] = _BELOW  # 1.0.dev0 sorts before 1.0a0
+    elif version.pre is None:
+        pre = _ABOVE
+    else:
+        pre = (_PRESENT, *version.pre)
+    post = _BELOW if version.post is None else (_PRESENT, version.post)
+    dev = _ABOVE if version.dev is None else (_PRESENT, version.dev)
+    local: tuple[object, ...] = _BELOW
+    if version.local is not None:
+        parts = version.local.split(".")
+        local = (_PRESENT, tuple((1, int(p)) if p.isdigit() else (0, p) for p in parts))
+    return (version.epoch, tuple(release), pre, post, dev, local)
+
+
+@dataclass(frozen=True, slots=True)
 class Pep440Version(KeyedVersion):
     """A Python version; `parsed` is the `packaging` object, or None for a legacy string."""
 
@@ -72,7 +94,7 @@ class Pep440Scheme(CachedScheme[Pep440Version]):
             parsed = PackagingVersion(text)
         except InvalidVersion:
             return Pep440Version((_LEGACY, legacy_key(text)), text, None)
-        return Pep440Version((_VALID, parsed), text, parsed)
+        return Pep440Version((_VALID, pep440_key(parsed)), text, parsed)
 
 
 PEP440 = Pep440Scheme()

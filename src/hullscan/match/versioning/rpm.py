@@ -49,7 +49,7 @@ def split_evr(text: str) -> tuple[str, str, str]:
     return epoch or "0", version, (dash + release)
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class RpmVersion(KeyedVersion):
     """A parsed RPM EVR ordered like ``rpmvercmp`` applied to epoch, version and release."""
 

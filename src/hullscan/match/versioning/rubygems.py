@@ -40,7 +40,7 @@ def canonical_segments(text: str) -> list[int | str]:
     return _drop_trailing_zeros(segments[:first_letter]) + _drop_trailing_zeros(segments[first_letter:])
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class GemVersion(KeyedVersion):
     """A RubyGems version; `prerelease` is true when it has a letter segment."""
 

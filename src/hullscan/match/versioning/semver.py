@@ -61,7 +61,7 @@ def split_semver(scheme: str, text: str, max_core: int) -> SemverParts:
     return SemverParts(tuple(numbers[:max_core]), rest.removeprefix("-"), build)
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class SemverVersion(KeyedVersion):
     """A semver-like version; `core`, `prerelease` and `build` as parsed."""
 
