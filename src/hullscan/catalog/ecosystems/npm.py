@@ -71,8 +71,8 @@ def installed_package_root(path: str) -> tuple[str, str] | None:
     return (head or "/", below) if _PACKAGE_CHAIN.match(below) else None
 
 
-def _is_lock_candidate(path: str, basename: str) -> bool:
-    return posixpath.basename(path) == basename and "/node_modules/" not in path
+def _is_lock_candidate(path: str, *basenames: str) -> bool:
+    return posixpath.basename(path) in basenames and "/node_modules/" not in path
 
 
 def _has_installed_tree(view: FileView, directory: str) -> bool:
@@ -212,11 +212,11 @@ def _resolve_installed(package_dir: str, dependency: str, exists: Callable[[str]
 class _LockCataloger(Cataloger):
     """Shared body of the lockfile catalogers: parse, merge duplicates, link."""
 
-    lock_name = ""
+    lock_names: tuple[str, ...] = ()
     parse_lock: Callable[[bytes], list[LockedPackage]]
 
     def wants(self, path: str) -> bool:
-        return _is_lock_candidate(path, self.lock_name)
+        return _is_lock_candidate(path, *self.lock_names)
 
     def parse(self, ctx: ParseContext, record: FileRecord, content: bytes) -> CatalogResult:
         if _has_installed_tree(ctx.view, posixpath.dirname(record.path)):
@@ -274,11 +274,11 @@ class _LockCataloger(Cataloger):
 
 
 class NpmLockCataloger(_LockCataloger):
-    """Packages pinned by package-lock.json (v1, v2, v3) where no node_modules is installed."""
+    """Packages pinned by package-lock.json / npm-shrinkwrap.json (v1-v3) without an installed tree."""
 
     name = "npm-lock"
     version = "1"
-    lock_name = "package-lock.json"
+    lock_names = ("package-lock.json", "npm-shrinkwrap.json")
     parse_lock = staticmethod(parse_package_lock)
 
 
@@ -287,7 +287,7 @@ class YarnLockCataloger(_LockCataloger):
 
     name = "yarn-lock"
     version = "1"
-    lock_name = "yarn.lock"
+    lock_names = ("yarn.lock",)
     parse_lock = staticmethod(parse_yarn_lock)
 
 
@@ -296,5 +296,5 @@ class PnpmLockCataloger(_LockCataloger):
 
     name = "pnpm-lock"
     version = "1"
-    lock_name = "pnpm-lock.yaml"
+    lock_names = ("pnpm-lock.yaml",)
     parse_lock = staticmethod(parse_pnpm_lock)
