@@ -13,13 +13,17 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import struct
 import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from packageurl import PackageURL
 
 from hullscan.catalog.ecosystems.rpm import RpmDbCataloger
+from hullscan.catalog.ecosystems.rpmdb import Header, HeaderError, RpmDbError, Tag, read_headers
 from hullscan.catalog.runner import CatalogOutput, catalog_once
 from hullscan.config import Limits
 from hullscan.fileview.directory import DirectoryView
@@ -379,3 +383,62 @@ def test_wants() -> None:
         assert cataloger.wants(path)
     for path in ("/var/lib/rpm/Name", "/var/lib/rpm/rpmdb.sqlite-wal", "/var/lib/rpm/Index.db", "/Packages"):
         assert not cataloger.wants(path)
+
+
+DIVE_DB = (FIXTURES / "bdb-dive/var/lib/rpm/Packages").read_bytes()
+NDB_DB = (FIXTURES / "ndb-sle15-bci/usr/lib/sysimage/rpm/Packages.db").read_bytes()[:65536]
+
+
+def read_everything(content: bytes) -> int:
+    """Decode every header of a database the way the cataloger does; return how many decoded."""
+    decoded = 0
+    try:
+        for stored in read_headers(content):
+            if stored.blob is None:
+                continue
+            try:
+                header = Header(stored.blob)
+                for tag in Tag:
+                    if tag in (Tag.EPOCH, Tag.SIZE, Tag.DIRINDEXES, Tag.LONGSIZE, Tag.FILEDIGESTALGO):
+                        header.integers(tag)
+                    else:
+                        header.strings(tag)
+                decoded += 1
+            except HeaderError:
+                pass
+    except RpmDbError:
+        pass
+    return decoded
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_corrupted_databases_never_crash(data: st.DataObject) -> None:
+    original = data.draw(st.sampled_from([DIVE_DB, NDB_DB]))
+    content = bytearray(original)
+    for _ in range(data.draw(st.integers(1, 8))):
+        position = data.draw(st.integers(0, len(content) - 1))
+        content[position] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(content)))
+    read_everything(bytes(content[:cut]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=512))
+def test_random_header_blobs_raise_only_header_error(blob: bytes) -> None:
+    assert read_everything(b"") == 0
+    try:
+        header = Header(blob)
+        header.strings(Tag.NAME)
+        header.integers(Tag.EPOCH)
+    except HeaderError:
+        pass
+
+
+@pytest.mark.parametrize(("tag_type", "count"), [(4, 0xFFFFFFFF), (8, 0xFFFFFFFF), (6, 1), (4, 3)])
+def test_header_entries_pointing_past_the_store_raise_header_error(tag_type: int, count: int) -> None:
+    blob = struct.pack(">II", 1, 8) + struct.pack(">iIiI", 1000, tag_type, 0, count) + b"\x01" * 8
+    header = Header(blob)
+    read = header.integers if tag_type == 4 else header.strings
+    with pytest.raises(HeaderError):
+        read(1000)

@@ -111,7 +111,9 @@ def _record_number(
 ) -> int | None:
     offset = offsets[pair]
     end = offsets[pair - 1] if pair > 0 else meta.page_size
-    if content[start + offset] != H_KEYDATA or end - offset != 5:
+    if not PAGE_HEADER_SIZE <= offset < meta.page_size or end - offset != 5:
+        return None
+    if content[start + offset] != H_KEYDATA:
         return None
     (number,) = struct.unpack_from(f"{meta.order}I", content, start + offset + 1)
     return int(number)

@@ -139,9 +139,9 @@ class Header:
         code = _INT_FORMATS.get(TagType(entry.type))
         if code is None:
             raise HeaderError(f"tag {tag} has type {entry.type}, not an integer")
-        layout = struct.Struct(f">{entry.count}{code}")
-        if entry.offset + layout.size > len(self._data):
+        if entry.offset + entry.count * struct.calcsize(code) > len(self._data):
             raise HeaderError(f"tag {tag}: {entry.count} values run past the end of the data store")
+        layout = struct.Struct(f">{entry.count}{code}")
         return list(layout.unpack_from(self._data, entry.offset))
 
     def integer(self, tag: int) -> int | None:
