@@ -72,6 +72,7 @@ from registry_server import (  # noqa: E402 - importable only after the path abo
     RegistryServer,
     auth_registry_server,  # noqa: F401 - pytest fixture
     ensure_tools,
+    free_port,
     registry_server,  # noqa: F401 - pytest fixture
     token_registry_server,  # noqa: F401 - pytest fixture
 )
@@ -771,6 +772,14 @@ def _basic_only(user: str, password: str, inner: Route) -> Route:
             body(b"", status=401, WWW_Authenticate='Basic realm="fake"')(handler)
 
     return route
+
+
+def test_nothing_listening_is_a_registry_error() -> None:
+    port = free_port()  # bound and released: nothing listens there now
+    source = RegistrySource(f"registry://127.0.0.1:{port}/app", RegistryOptions(timeout_seconds=5))
+    with pytest.raises(RegistryError, match=r"neither HTTPS .* nor plain HTTP") as caught:
+        source.describe()
+    assert "Connection refused" in caught.value.message
 
 
 def test_plain_http_refused_for_remote_hosts() -> None:

@@ -705,7 +705,14 @@ class RegistrySource(ImageSource):
                 raise
             plain = Transport(f"http://{host}", base.verify_tls, allow_http, base.timeout)
             LOG.info("%s: HTTPS failed (%s); trying plain HTTP", host, https_error.message)
-            self._ping(plain)
+            try:
+                self._ping(plain)
+            except _ConnectionFailedError as http_error:
+                raise RegistryError(
+                    f"{host}: neither HTTPS ({https_error.message}) nor plain HTTP "
+                    f"({http_error.message}) worked",
+                    hint=https_error.hint,
+                ) from None  # both causes are in the message
             base = plain
         self._transport = base
         return base
