@@ -63,7 +63,7 @@ def catalog_once(
     ctx = ParseContext(view=view, distro=distro, python_version=python_version)
     per_cataloger: dict[str, CatalogResult] = {c.name: CatalogResult() for c in catalogers}
     for record in view.files():
-        if record.kind not in (FileKind.FILE, FileKind.HARDLINK, FileKind.SYMLINK):
+        if not record.visible or record.kind not in (FileKind.FILE, FileKind.HARDLINK, FileKind.SYMLINK):
             continue
         interested = [c for c in catalogers if c.wants(record.path)]
         if not interested:
@@ -162,6 +162,21 @@ def catalog_view(
     return _merge(view, final, introduced, history, extra, scope)
 
 
+def _introducing_layer(
+    view: FileView, key: PackageKey, package: Package, introduced: dict[PackageKey, int]
+) -> str | None:
+    """Return the digest of the layer that first held the package.
+
+    Packages found from content analyses (binaries) are not re-cataloged per layer: the layer
+    of the file they were read from is the one that introduced them.
+    """
+    if key in introduced:
+        return view.layer_digest(introduced[key])
+    if package.locations and package.locations[0].layer_digest:
+        return package.locations[0].layer_digest
+    return view.layer_digest(view.layer_count - 1)
+
+
 def _merge(
     view: FileView,
     final: CatalogOutput,
@@ -175,8 +190,7 @@ def _merge(
     for package in final.packages:
         key = _key(package)
         seen.add(key)
-        digest = view.layer_digest(introduced.get(key, view.layer_count - 1))
-        out.packages.append(dataclasses.replace(package, layer_digest=digest))
+        out.packages.append(dataclasses.replace(package, layer_digest=_introducing_layer(view, key, package, introduced)))
     if scope is Scope.ALL_LAYERS:
         for key, package in history.items():
             if key in seen:

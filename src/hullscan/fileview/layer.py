@@ -8,15 +8,15 @@ Nothing is written to the host filesystem except spooled analyzer input in `spoo
 from __future__ import annotations
 
 import io
-import tarfile
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from hullscan.config import Limits
 from hullscan.errors import HullscanError, LayerError, LimitExceededError
+from hullscan.fileview.tarstream import TarMember, TarStream
 from hullscan.pathnames import normalize_member_name
 from hullscan.model.files import FileKind, FileRecord
 from hullscan.source.blob import open_layer_stream
@@ -78,15 +78,14 @@ class LayerIndex:
 
 
 _KIND_BY_TYPE = {
-    tarfile.REGTYPE: FileKind.FILE,
-    tarfile.AREGTYPE: FileKind.FILE,
-    tarfile.CONTTYPE: FileKind.FILE,
-    tarfile.DIRTYPE: FileKind.DIR,
-    tarfile.SYMTYPE: FileKind.SYMLINK,
-    tarfile.LNKTYPE: FileKind.HARDLINK,
-    tarfile.CHRTYPE: FileKind.CHAR_DEVICE,
-    tarfile.BLKTYPE: FileKind.BLOCK_DEVICE,
-    tarfile.FIFOTYPE: FileKind.FIFO,
+    b"0": FileKind.FILE,
+    b"7": FileKind.FILE,
+    b"5": FileKind.DIR,
+    b"2": FileKind.SYMLINK,
+    b"1": FileKind.HARDLINK,
+    b"3": FileKind.CHAR_DEVICE,
+    b"4": FileKind.BLOCK_DEVICE,
+    b"6": FileKind.FIFO,
 }
 
 
@@ -114,7 +113,7 @@ class _Indexer:
         self.limits = limits
         self.spool_dir = spool_dir
 
-    def add(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    def add(self, tar: TarStream, member: TarMember) -> None:
         path, warning = normalize_member_name(member.name)
         if warning:
             self.out.warnings.append(warning)
@@ -155,7 +154,7 @@ class _Indexer:
         elif kind is FileKind.HARDLINK and link in self.out.contents and self.policy.wants(path):
             self.out.contents[path] = self.out.contents[link]
 
-    def _maybe_capture(self, tar: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> None:
+    def _maybe_capture(self, tar: TarStream, member: TarMember, path: str) -> None:
         wanted = self.policy.wants(path)
         if not wanted and not self.policy.analyzers:
             return
@@ -164,30 +163,27 @@ class _Indexer:
                 f"{path}: {member.size} bytes is over the capture cap; not read by catalogers"
             )
             wanted = False
-        fileobj = tar.extractfile(member)
-        if fileobj is None:
-            return
         if wanted:
-            data = fileobj.read()
+            data = tar.read_data()
             self.out.contents[path] = data
             self._analyze(path, io.BytesIO(data), member.size, data[:HEAD_BYTES])
             return
-        head = fileobj.read(HEAD_BYTES)
+        head = tar.read_data(HEAD_BYTES)
         chosen = [a for a in self.policy.analyzers if a.wants(path, head, member.size)]
         if not chosen:
             return
-        stream = self._spool(head, fileobj, member.size)
+        stream = self._spool(head, tar, member.size)
         try:
             self._analyze(path, stream, member.size, head, chosen)
         finally:
             stream.close()
 
-    def _spool(self, head: bytes, rest: IO[bytes], size: int) -> BinaryIO:
+    def _spool(self, head: bytes, rest: TarStream, size: int) -> BinaryIO:
         if size <= IN_MEMORY_ANALYSIS_BYTES:
-            return io.BytesIO(head + rest.read())
+            return io.BytesIO(head + rest.read_data())
         spool = tempfile.TemporaryFile(dir=self.spool_dir)  # noqa: SIM115 - closed by caller
         spool.write(head)
-        while chunk := rest.read(1024 * 1024):
+        while chunk := rest.read_data(1024 * 1024):
             spool.write(chunk)
         spool.seek(0)
         return spool  # type: ignore[return-value]
@@ -225,17 +221,17 @@ def index_layer_stream(
     """Index an uncompressed tar stream (one pass, no seeking)."""
     indexer = _Indexer(digest, index, policy, limits, spool_dir)
     count = 0
+    tar = TarStream(stream)
     try:
-        with tarfile.open(fileobj=stream, mode="r|", errorlevel=1) as tar:
-            for member in tar:
-                count += 1
-                if count > limits.max_entries_per_layer:
-                    msg = f"layer {digest[:19]} has more than {limits.max_entries_per_layer} members"
-                    raise LimitExceededError(msg)
-                indexer.add(tar, member)
+        for member in tar:
+            count += 1
+            if count > limits.max_entries_per_layer:
+                msg = f"layer {digest[:19]} has more than {limits.max_entries_per_layer} members"
+                raise LimitExceededError(msg)
+            indexer.add(tar, member)
     except HullscanError:
         raise
-    except (tarfile.TarError, EOFError, OSError, ValueError, UnicodeError) as exc:
+    except (EOFError, OSError, ValueError, UnicodeError) as exc:
         msg = f"layer {digest[:19]} is not a readable tar stream: {exc}"
         raise LayerError(msg) from exc
     indexer.out.records.sort(key=lambda r: r.path)
@@ -275,16 +271,16 @@ def read_member(opener: BlobOpener, wanted_path: str, limits: Limits) -> bytes |
     """Stream a layer again to fetch one file's content (fallback for uncaptured files)."""
     raw = opener.open()
     stream, _ = open_layer_stream(raw, None, limits.max_layer_bytes, "layer")
-    with stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+    with stream:
+        tar = TarStream(stream)
         for member in tar:
             path, _ = normalize_member_name(member.name)
             if path != wanted_path:
                 continue
-            if member.isfile():
+            if _KIND_BY_TYPE.get(member.type) is FileKind.FILE:
                 if member.size > limits.max_capture_bytes:
                     msg = f"{wanted_path}: {member.size} bytes is over the capture cap"
                     raise LimitExceededError(msg)
-                fileobj = tar.extractfile(member)
-                return fileobj.read() if fileobj else None
+                return tar.read_data()
             return None
     return None

@@ -32,7 +32,7 @@ def _split_selector(text: str) -> tuple[Path, str | None]:
 def _registry(reference: str, options: RegistryOptions, platform: Platform | None) -> ImageSource:
     from hullscan.source.registry import RegistrySource  # noqa: PLC0415 - optional, heavier
 
-    return RegistrySource(reference, options=options, platform=platform)  # type: ignore[call-arg]
+    return RegistrySource(reference, options=options, platform=platform)
 
 
 def open_source(

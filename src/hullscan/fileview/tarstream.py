@@ -1,0 +1,224 @@
+"""A fast, forward-only tar reader for layer streams (ustar, GNU and PAX headers).
+
+Python's `tarfile` spends most of a layer scan building TarInfo objects; this reader parses
+the 512-byte headers straight out of a large buffer, skips member data by offset, and lets
+the caller read a member's data (or just its first bytes) before moving on. It never seeks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from hullscan.errors import LayerError
+
+BLOCK = 512
+CHUNK = 1 << 20
+_ZERO_BLOCK = bytes(BLOCK)
+MAX_META_BYTES = 1 << 20
+"""Largest PAX or GNU long-name record we accept."""
+
+
+@dataclass(slots=True)
+class TarMember:
+    """One member's header fields (after PAX / GNU long-name overrides)."""
+
+    name: str
+    type: bytes
+    size: int
+    mode: int
+    uid: int
+    gid: int
+    mtime: int
+    linkname: str
+
+
+def _octal(field: bytes, what: str) -> int:
+    if field and field[0] & 0x80:  # GNU base-256 for large values
+        value = int.from_bytes(field[1:], "big")
+        return -value if field[0] & 0x40 else value
+    text = field.split(b"\0", 1)[0].strip(b" \0")
+    if not text:
+        return 0
+    try:
+        return int(text, 8)
+    except ValueError as exc:
+        raise LayerError(f"tar header field {what} is not a number: {text[:20]!r}") from exc
+
+
+def _text(field: bytes) -> str:
+    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _checksum_ok(header: bytes) -> bool:
+    stored = _octal(header[148:156], "chksum")
+    unsigned = sum(header) - sum(header[148:156]) + 8 * 32
+    if stored == unsigned:
+        return True
+    signed = sum(b - 256 if b > 127 else b for b in header) - sum(
+        b - 256 if b > 127 else b for b in header[148:156]
+    ) + 8 * 32
+    return stored == signed
+
+
+def parse_pax(data: bytes) -> dict[str, str]:
+    """Parse PAX extended header records (`LEN key=value\\n`)."""
+    fields: dict[str, str] = {}
+    pos = 0
+    while pos < len(data):
+        space = data.find(b" ", pos)
+        if space < 0:
+            break
+        try:
+            length = int(data[pos:space])
+        except ValueError as exc:
+            raise LayerError("malformed PAX header record") from exc
+        if length <= 0 or pos + length > len(data):
+            raise LayerError("PAX header record length out of range")
+        record = data[space + 1 : pos + length - 1]
+        key, _, value = record.partition(b"=")
+        fields[key.decode("utf-8", "replace")] = value.decode("utf-8", "surrogateescape")
+        pos += length
+    return fields
+
+
+class TarStream:
+    """Iterate over the members of an uncompressed tar stream."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._buf = b""
+        self._pos = 0
+        self._remaining = 0  # data bytes of the current member not yet consumed
+        self._padding = 0
+        self.offset = 0
+
+    def _fill(self, need: int) -> bool:
+        """Make `need` bytes available at _pos; False on a clean EOF before any of them."""
+        available = len(self._buf) - self._pos
+        if available >= need:
+            return True
+        parts = [self._buf[self._pos :]]
+        while available < need:
+            chunk = self._stream.read(max(CHUNK, need - available))
+            if not chunk:
+                break
+            parts.append(chunk)
+            available += len(chunk)
+        self._buf = b"".join(parts)
+        self._pos = 0
+        return available >= need
+
+    def _take(self, count: int) -> bytes:
+        if not self._fill(count):
+            raise LayerError("layer tar stream ends in the middle of a member (truncated)")
+        data = self._buf[self._pos : self._pos + count]
+        self._pos += count
+        self.offset += count
+        return data
+
+    def _skip(self, count: int) -> None:
+        available = len(self._buf) - self._pos
+        if count <= available:
+            self._pos += count
+            self.offset += count
+            return
+        self._pos = len(self._buf)
+        self.offset += available
+        left = count - available
+        while left > 0:
+            chunk = self._stream.read(min(CHUNK, left))
+            if not chunk:
+                raise LayerError("layer tar stream ends in the middle of a member (truncated)")
+            left -= len(chunk)
+            self.offset += len(chunk)
+        self._buf = b""
+        self._pos = 0
+
+    def read_data(self, limit: int | None = None) -> bytes:
+        """Read up to `limit` (default: all remaining) data bytes of the current member."""
+        count = self._remaining if limit is None else min(limit, self._remaining)
+        data = self._take(count)
+        self._remaining -= count
+        return data
+
+    def _finish_member(self) -> None:
+        self._skip(self._remaining + self._padding)
+        self._remaining = 0
+        self._padding = 0
+
+    def _meta_data(self, size: int) -> bytes:
+        if size > MAX_META_BYTES:
+            raise LayerError(f"tar metadata record of {size} bytes is implausibly large")
+        data = self._take(size)
+        self._skip(-size % BLOCK)
+        return data
+
+    def __iter__(self) -> Iterator[TarMember]:
+        pax_global: dict[str, str] = {}
+        pending: dict[str, str] = {}
+        long_name: str | None = None
+        long_link: str | None = None
+        while True:
+            self._finish_member()
+            if not self._fill(BLOCK):
+                if len(self._buf) - self._pos:
+                    raise LayerError("layer tar stream ends inside a header (truncated)")
+                return  # EOF without end-of-archive blocks: tolerated like GNU tar
+            header = self._take(BLOCK)
+            if header == _ZERO_BLOCK:
+                return
+            if not _checksum_ok(header):
+                raise LayerError(f"bad tar header checksum at offset {self.offset - BLOCK}")
+            kind = header[156:157]
+            size = _octal(header[124:136], "size")
+            if size < 0:
+                raise LayerError("negative member size in tar header")
+            if kind in (b"x", b"X"):
+                pending.update(parse_pax(self._meta_data(size)))
+                continue
+            if kind == b"g":
+                pax_global.update(parse_pax(self._meta_data(size)))
+                continue
+            if kind == b"L":
+                long_name = _text(self._meta_data(size))
+                continue
+            if kind == b"K":
+                long_link = _text(self._meta_data(size))
+                continue
+            member = self._member(header, kind, size, {**pax_global, **pending}, long_name, long_link)
+            pending, long_name, long_link = {}, None, None
+            data_size = member.size if kind not in (b"1", b"2", b"3", b"4", b"5", b"6") else 0
+            self._remaining = data_size
+            self._padding = -data_size % BLOCK
+            yield member
+
+    @staticmethod
+    def _member(
+        header: bytes,
+        kind: bytes,
+        size: int,
+        pax: dict[str, str],
+        long_name: str | None,
+        long_link: str | None,
+    ) -> TarMember:
+        name = _text(header[0:100])
+        if header[257:263] == b"ustar\x00":
+            prefix = _text(header[345:500])
+            if prefix:
+                name = f"{prefix}/{name}"
+        name = pax.get("path", long_name or name)
+        linkname = pax.get("linkpath", long_link or _text(header[157:257]))
+        if "size" in pax:
+            size = int(pax["size"])
+        return TarMember(
+            name=name,
+            type=kind if kind != b"\0" else b"0",
+            size=size,
+            mode=_octal(header[100:108], "mode") & 0o7777,
+            uid=int(pax["uid"]) if "uid" in pax else _octal(header[108:116], "uid"),
+            gid=int(pax["gid"]) if "gid" in pax else _octal(header[116:124], "gid"),
+            mtime=int(float(pax["mtime"])) if "mtime" in pax else _octal(header[136:148], "mtime"),
+            linkname=linkname,
+        )
