@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from hullscan.config import default_cache_dir
@@ -20,7 +20,9 @@ from hullscan.match.db.records import DbStatus, EcosystemUpdate, ImportReport, S
 from hullscan.match.db.writer import ProgressCallback, Writer
 
 DEFAULT_STALE_DAYS = 7.0
-DEFAULT_ECOSYSTEMS: tuple[str, ...] = ("Debian", "Alpine", "PyPI", "npm", "Go", "Maven", "crates.io", "RubyGems")
+DEFAULT_ECOSYSTEMS: tuple[str, ...] = (
+    "Debian", "Alpine", "PyPI", "npm", "Go", "Maven", "crates.io", "RubyGems",
+)
 
 
 def import_paths(
@@ -108,20 +110,20 @@ def status(db_url: str | Path | None, *, stale_after_days: float = DEFAULT_STALE
     with AdvisoryDB.open(db_url) as database:
         connection = database.connection
         try:
+            sources_table = schema.import_source
+            source_rows = connection.execute(select(sources_table).order_by(sources_table.c.source))
             sources = tuple(
-                SourceStatus(row.source, _aware(row.imported_at), row.advisories)
-                for row in connection.execute(select(schema.import_source).order_by(schema.import_source.c.source))
+                SourceStatus(row.source, _aware(row.imported_at), row.advisories) for row in source_rows
             )
-            per_ecosystem = {
-                family: count
-                for family, count in connection.execute(
-                    select(schema.affected.c.family, func.count(func.distinct(schema.affected.c.advisory_id)))
-                    .group_by(schema.affected.c.family)
-                    .order_by(schema.affected.c.family)
+            family, advisory_id = schema.affected.c.family, schema.affected.c.advisory_id
+            per_ecosystem: dict[str, int] = {
+                row[0]: row[1]
+                for row in connection.execute(
+                    select(family, func.count(func.distinct(advisory_id))).group_by(family).order_by(family)
                 )
             }
-            advisories = connection.execute(select(func.count()).select_from(schema.advisory)).scalar_one()
-            triage_rows = connection.execute(select(func.count()).select_from(schema.distro_triage)).scalar_one()
+            advisories = _count(connection, schema.advisory)
+            triage_rows = _count(connection, schema.distro_triage)
             last_text = connection.execute(
                 select(schema.meta.c.value).where(schema.meta.c.key == "last_import")
             ).scalar_one_or_none()
@@ -148,6 +150,10 @@ def status(db_url: str | Path | None, *, stale_after_days: float = DEFAULT_STALE
         stale_after_days=stale_after_days,
         warnings=warnings,
     )
+
+
+def _count(connection: Connection, table: Table) -> int:
+    return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 def _aware(value: str) -> datetime:

@@ -109,7 +109,8 @@ def fetch(
         response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - scheme checked
     except urllib.error.HTTPError as error:
         if error.code == 304 and validators is not None and destination.is_file():
-            return FetchResult(url, destination, True, 0, False, validators)
+            return FetchResult(url, destination, not_modified=True, bytes_downloaded=0, resumed=False,
+                               validators=validators)
         if error.code == 416:
             _discard(partial, partial_meta)
         raise DownloadError(f"downloading {url} failed: HTTP {error.code} {error.reason}") from error
@@ -120,7 +121,8 @@ def fetch(
     check_export(partial, url)
     os.replace(partial, destination)
     partial_meta.unlink(missing_ok=True)
-    return FetchResult(url, destination, False, received, resumed, new_validators)
+    return FetchResult(url, destination, not_modified=False, bytes_downloaded=received, resumed=resumed,
+                       validators=new_validators)
 
 
 def _resumable(partial: Path, partial_meta: Path) -> tuple[int, Validators]:
@@ -165,7 +167,7 @@ def _receive(
     if expected is not None and size != expected:
         raise DownloadError(
             f"downloading {url} was cut short: {size} of {expected} bytes arrived",
-            hint="Run the update again: it resumes where it stopped. The previous database was left unchanged.",
+            hint="Run the update again: it resumes where it stopped. The database was left unchanged.",
         )
     return received, resumed, validators
 
@@ -180,7 +182,8 @@ def _copy_body(url: str, response: http.client.HTTPResponse, sink: IO[bytes], of
             received += len(error.partial)
             break
         except (OSError, http.client.HTTPException) as error:
-            raise DownloadError(f"downloading {url} failed after {offset + received} bytes: {error}") from error
+            message = f"downloading {url} failed after {offset + received} bytes: {error}"
+            raise DownloadError(message) from error
         if not chunk:
             break
         received += len(chunk)
@@ -214,11 +217,13 @@ def check_export(path: Path, url: str) -> None:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()
             if bad is not None:
+                path.unlink(missing_ok=True)
                 raise DownloadError(f"{url}: member {bad} of the downloaded zip is corrupt")
             members = [info for info in archive.infolist() if info.filename.endswith(".json")]
             for info in members[:_CHECK_MEMBERS]:
                 record = json.loads(archive.read(info))
                 if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+                    path.unlink(missing_ok=True)
                     raise DownloadError(f"{url}: member {info.filename} is not an OSV record (no `id`)")
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         path.unlink(missing_ok=True)

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from hullscan.errors import DatabaseError
 
+__all__ = [
+    "DatabaseError",
+    "DatabaseLocationError",
+    "DatabaseNotFoundError",
+    "DatabaseSchemaError",
+    "DownloadError",
+    "ImportSourceError",
+]
+
 
 class DatabaseNotFoundError(DatabaseError):
     """No advisory database exists at the given location."""
@@ -26,7 +35,7 @@ class DatabaseSchemaError(DatabaseError):
 class ImportSourceError(DatabaseError):
     """An import source (zip, folder, file) cannot be read at all."""
 
-    hint = "Check the path: an OSV all.zip, a folder of OSV .json/.yaml files, one record, or a Debian tracker list."
+    hint = "Give an OSV all.zip, a folder of OSV .json/.yaml files, one record, or a Debian tracker list."
 
 
 class DownloadError(DatabaseError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +105,10 @@ def sqlite_engine(path: Path, *, build: bool = False) -> Engine:
     return engine
 
 
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, default=str)
+
+
 def postgres_engine(location: DbLocation, search_path: str | None = None) -> Engine:
     """An engine on the PostgreSQL server whose connections look up tables in `search_path`."""
     path = search_path or location.schema
@@ -111,4 +116,5 @@ def postgres_engine(location: DbLocation, search_path: str | None = None) -> Eng
         location.url,
         poolclass=NullPool,
         connect_args={"options": f"-csearch_path={path}"},
+        json_serializer=_json_dumps,
     )

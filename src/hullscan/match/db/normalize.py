@@ -129,7 +129,7 @@ def _mapping(value: Any, key: str) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise MalformedRecordError(f"`{key}` is not an object")
-    return json.loads(json.dumps(value, default=str))  # type: ignore[no-any-return]
+    return value
 
 
 def _string_list(value: Any, key: str) -> list[str]:
@@ -202,17 +202,17 @@ def _affected_row(advisory_id: str, seq: int, entry: dict[str, Any], warnings: l
     versions = _string_list(entry.get("versions"), "affected.versions")
     package = entry.get("package")
     if package is None:
-        repo = next((item["repo"] for item in ranges if item.get("repo")), None)
+        repo: str | None = next((item["repo"] for item in ranges if item.get("repo")), None)
         if repo is None:
             warnings.append("an affected entry with neither package nor GIT repo was dropped")
             return None
         ecosystem_text, name, purl = "GIT", repo, None
     elif isinstance(package, dict):
-        ecosystem_text = package.get("ecosystem")
-        name = package.get("name")
-        purl = package.get("purl") if isinstance(package.get("purl"), str) else None
-        if not isinstance(ecosystem_text, str) or not isinstance(name, str) or not name.strip():
+        given_ecosystem, given_name = package.get("ecosystem"), package.get("name")
+        if not isinstance(given_ecosystem, str) or not isinstance(given_name, str) or not given_name.strip():
             raise MalformedRecordError("an affected package lacks `ecosystem` or `name`")
+        ecosystem_text, name = given_ecosystem, given_name
+        purl = package.get("purl") if isinstance(package.get("purl"), str) else None
     else:
         raise MalformedRecordError("`affected.package` is not an object")
     ecosystem = parse_ecosystem(ecosystem_text)
@@ -254,7 +254,8 @@ def _ranges(value: Any) -> list[Row]:
         pairs = [_event(event) for event in events]
         if not any(kind == "introduced" for kind, _ in pairs):
             raise MalformedRecordError(f"range without an `introduced` event: {_brief(item)}")
-        result.append({"type": item["type"], "repo": repo if isinstance(repo, str) else None, "events": pairs})
+        kept_repo = repo if isinstance(repo, str) else None
+        result.append({"type": item["type"], "repo": kept_repo, "events": pairs})
     return result
 
 

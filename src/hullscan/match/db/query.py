@@ -21,9 +21,9 @@ from hullscan.match.db.errors import DatabaseError, DatabaseNotFoundError
 from hullscan.match.db.location import DbLocation, postgres_engine, resolve
 from hullscan.match.db.normalize import parse_timestamp
 from hullscan.match.db.records import (
+    Advisory,
     AffectedRange,
     AffectedRecord,
-    Advisory,
     RangeEvent,
     Reference,
     Severity,
@@ -108,7 +108,8 @@ class AdvisoryDB:
             return result
         normalized = list(wanted)
         for start in range(0, len(normalized), _CHUNK):
-            for record in self._affected_chunk(parsed.family, parsed.release, normalized[start : start + _CHUNK]):
+            chunk = normalized[start : start + _CHUNK]
+            for record in self._affected_chunk(parsed.family, parsed.release, chunk):
                 for original in wanted[record.normalized_name]:
                     result[original].append(record)
         return result
@@ -141,7 +142,8 @@ class AdvisoryDB:
 
     def get(self, advisory_id: str) -> Advisory | None:
         """The whole advisory, or None when the id is unknown."""
-        row = self._connection.execute(select(schema.advisory).where(schema.advisory.c.id == advisory_id)).first()
+        query = select(schema.advisory).where(schema.advisory.c.id == advisory_id)
+        row = self._connection.execute(query).first()
         if row is None:
             return None
         aliases = self._aliases_of({advisory_id}).get(advisory_id, ())

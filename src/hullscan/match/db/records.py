@@ -104,7 +104,7 @@ class TriageRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class ImportWarning:
+class ImportIssue:
     """A record or line that was skipped or partly kept during an import."""
 
     source: str
@@ -121,7 +121,7 @@ class ImportReport:
     affected: int
     triage: int
     skipped: int
-    warnings: tuple[ImportWarning, ...]
+    warnings: tuple[ImportIssue, ...]
     seconds: float
     per_ecosystem: Mapping[str, int] = field(default_factory=dict, hash=False)
 

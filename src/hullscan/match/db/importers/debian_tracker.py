@@ -23,7 +23,10 @@ _STATUS_AND_NOTE = re.compile(r"^(?:<([a-z-]+)>|(\S+))?\s*(?:\((.*)\))?\s*$")
 _BUG = re.compile(r"^bug\s*#?(\d+)$")
 URGENCIES = frozenset({"unimportant", "low", "medium", "high", "not yet assigned", "end-of-life"})
 KNOWN_STATUSES = frozenset(
-    {"unfixed", "not-affected", "no-dsa", "ignored", "postponed", "end-of-life", "undetermined", "removed", "itp"}
+    {
+        "unfixed", "not-affected", "no-dsa", "ignored", "postponed", "end-of-life", "undetermined",
+        "removed", "itp",
+    }
 )
 _EXTRA_CODENAMES = {"hamm": "2.0", "slink": "2.1", "potato": "2.2"}
 
