@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 
 from hullscan.build.oci import HistoryItem, ImageSpec, write_oci_layout
 from hullscan.build.tarwriter import Compression, LayerBlob, LayerBuildError, layer_from_directory
+from hullscan.errors import HullscanError
 
 BASE_DEBS: tuple[str, ...] = (
     "base-files",
@@ -466,3 +467,23 @@ def build_example_image(dest: Path, cache: Path) -> Path:
             shutil.rmtree(dest)
         shutil.move(layout, dest)
     return dest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build the example image: `python -m hullscan.build.example DIR` (layout at DIR/layout)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m hullscan.build.example DIR\n")
+        return 2
+    root = Path(args[0])
+    try:
+        layout = build_example_image(root / "layout", root / "downloads")
+    except HullscanError as error:
+        sys.stderr.write(f"error: {error.diagnostics()}\n")
+        return 2
+    sys.stdout.write(f"example image: oci:{layout}:latest\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
