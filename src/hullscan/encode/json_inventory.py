@@ -9,6 +9,7 @@ from typing import Any
 from hullscan import __version__
 from hullscan.model.image import ImageDescription
 from hullscan.model.inventory import Inventory
+from hullscan.model.ownership import FileOwnershipSummary
 from hullscan.model.package import Package
 
 FORMAT_VERSION = "1"
@@ -65,6 +66,21 @@ def inventory_dict(inventory: Inventory) -> dict[str, Any]:
             for u in inventory.unknowns
         ],
         "warnings": list(inventory.warnings),
+        "files": ownership_dict(inventory.files) if inventory.files is not None else None,
+    }
+
+
+def ownership_dict(summary: FileOwnershipSummary) -> dict[str, Any]:
+    """Return file ownership totals and the unowned files as plain data."""
+    return {
+        "totalFiles": summary.total_files,
+        "totalBytes": summary.total_bytes,
+        "byClass": {t.owner: {"files": t.files, "bytes": t.bytes} for t in summary.by_class},
+        "byType": {t.owner: {"files": t.files, "bytes": t.bytes} for t in summary.by_type},
+        "unowned": [
+            {"path": u.path, "size": u.size, "layer": u.layer_digest, "elf": u.elf.value if u.elf else None}
+            for u in summary.unowned
+        ],
     }
 
 

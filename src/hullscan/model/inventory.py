@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from hullscan.model.files import Coordinates
 from hullscan.model.image import ImageDescription
+from hullscan.model.ownership import FileOwnershipSummary
 from hullscan.model.package import Package, Relationship
 
 
@@ -44,3 +45,5 @@ class Inventory:
     unknowns: tuple[Unknown, ...] = ()
     distro: Distro | None = None
     warnings: tuple[str, ...] = field(default=())
+    files: FileOwnershipSummary | None = None
+    """Who owns the visible regular files (None when not computed, e.g. an SBOM read back)."""
