@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, Row, create_engine, or_, select, text
+from sqlalchemy import Connection, Engine, Row, Text, create_engine, or_, select, text, type_coerce
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
@@ -116,17 +116,19 @@ class AdvisoryDB:
 
     def _affected_chunk(self, family: str, release: str, names: list[str]) -> list[AffectedRecord]:
         table, adv = schema.affected, schema.advisory
+        raw_json = [type_coerce(table.c[name], Text).label(name) for name in _JSON_COLUMNS]
+        plain = [column for column in table.columns if column.name not in _JSON_COLUMNS]
         query = (
-            select(table, adv.c.withdrawn)
+            select(*plain, *raw_json, adv.c.withdrawn)
             .join(adv, adv.c.id == table.c.advisory_id)
             .where(table.c.family == family, table.c.normalized_name.in_(names))
             .order_by(table.c.advisory_id, table.c.seq)
         )
         if release:
             query = query.where(or_(table.c.release == release, table.c.release == ""))
-        rows = self._connection.execute(query).all()
-        aliases = self._aliases_of({row.advisory_id for row in rows})
-        return [_affected_record(row, aliases.get(row.advisory_id, ())) for row in rows]
+        rows = self._connection.execute(query).tuples().all()
+        aliases = self._aliases_of({row[0] for row in rows})
+        return [_fast_affected_record(row, aliases.get(row[0], ())) for row in rows]
 
     def _aliases_of(self, ids: set[str]) -> dict[str, tuple[str, ...]]:
         found: dict[str, list[str]] = defaultdict(list)
@@ -212,7 +214,45 @@ class AdvisoryDB:
         return [_triage_record(row) for row in rows]
 
 
-def _affected_record(row: Row[Any], aliases: tuple[str, ...]) -> AffectedRecord:
+_JSON_COLUMNS = ("ranges", "versions", "ecosystem_specific", "database_specific")
+_EMPTY_JSON: dict[str, Any] = {"[]": (), "{}": {}}
+
+
+def _decode(value: str) -> Any:
+    """json.loads with a shortcut for the empty containers most rows hold."""
+    if value in _EMPTY_JSON:
+        return _EMPTY_JSON[value]
+    return json.loads(value)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _fast_affected_record(row: tuple[Any, ...], aliases: tuple[str, ...]) -> AffectedRecord:
+    """Build from a positional row: plain columns in table order, then the JSON texts, then `withdrawn`."""
+    (advisory_id, _seq, ecosystem, family, release, name, normalized_name, purl,
+     ranges, versions, ecosystem_specific, database_specific, withdrawn) = row
+    return AffectedRecord(
+        advisory_id,
+        ecosystem,
+        family,
+        release,
+        name,
+        normalized_name,
+        purl,
+        tuple(_affected_range(item) for item in _decode(ranges)),
+        tuple(_decode(versions)),
+        parse_timestamp(withdrawn),
+        aliases,
+        _decode(ecosystem_specific),
+        _decode(database_specific),
+    )
+
+
+def _affected_record(
+    row: Row[Any], aliases: tuple[str, ...], decode: Callable[[Any], Any] = _as_is
+) -> AffectedRecord:
     return AffectedRecord(
         advisory_id=row.advisory_id,
         ecosystem=row.ecosystem,
@@ -221,12 +261,12 @@ def _affected_record(row: Row[Any], aliases: tuple[str, ...]) -> AffectedRecord:
         name=row.name,
         normalized_name=row.normalized_name,
         purl=row.purl,
-        ranges=tuple(_affected_range(item) for item in row.ranges),
-        versions=tuple(row.versions),
+        ranges=tuple(_affected_range(item) for item in decode(row.ranges)),
+        versions=tuple(decode(row.versions)),
         withdrawn=parse_timestamp(row.withdrawn),
         aliases=aliases,
-        ecosystem_specific=row.ecosystem_specific,
-        database_specific=row.database_specific,
+        ecosystem_specific=decode(row.ecosystem_specific),
+        database_specific=decode(row.database_specific),
     )
 
 
