@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from hullscan.catalog.bundled.link import link_bundled, with_hosts
 from hullscan.catalog.distro import identify_distro
 from hullscan.catalog.registry import default_analyzers, default_catalogers
 from hullscan.catalog.runner import capture_policy, catalog_view
@@ -16,6 +17,7 @@ from hullscan.fileview.layer import CapturePolicy
 from hullscan.model.files import FileKind, FileRecord
 from hullscan.model.image import ImageDescription, LayerRef, Platform
 from hullscan.model.inventory import Inventory
+from hullscan.relate.ownership import relate_ownership
 from hullscan.source.detect import open_source
 from hullscan.source.interface import ImageSource
 
@@ -137,12 +139,48 @@ def inventory(
     description, view = open_view(reference, options, policy, progress)
     distro = identify_distro(view)
     output = catalog_view(view, catalogers, distro, options.scope, on_layer=on_catalog_layer)
-    packages = sorted(output.packages, key=lambda p: (p.type.value, p.name, p.version, p.id))
+    packages = sorted(with_hosts(output.packages), key=lambda p: (p.type.value, p.name, p.version, p.id))
+    relationships = list(dict.fromkeys([*output.relationships, *link_bundled(packages)]))
+    owned = relate_ownership(view, packages)
     return Inventory(
         image=description,
-        packages=tuple(packages),
-        relationships=tuple(output.relationships),
+        packages=owned.packages,
+        relationships=tuple(dict.fromkeys([*relationships, *owned.relationships])),
         unknowns=tuple(output.unknowns),
         distro=distro,
         warnings=view.warnings,
+        files=owned.files,
+    )
+
+
+def scan(
+    target: str,
+    options: ScanOptions,
+    *,
+    db: str | None = None,
+    only_fixed: bool = False,
+    ignore_unfixed: bool = False,
+    progress: ProgressCallback | None = None,
+    on_catalog_layer: Callable[[int], None] | None = None,
+) -> ScanReport:
+    """Inventory an image (or read a `hullscan sbom -o json` file) and match it against the advisory DB."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from hullscan.encode.scan_json import is_json_file, read_inventory  # noqa: PLC0415
+    from hullscan.match.db import AdvisoryDB  # noqa: PLC0415
+    from hullscan.match.matcher import filter_findings, match_inventory  # noqa: PLC0415
+
+    if is_json_file(Path(target)):
+        scanned = read_inventory(Path(target))
+    else:
+        scanned = inventory(target, options, progress, on_catalog_layer)
+    with AdvisoryDB.open(db) as database:
+        result = match_inventory(scanned, database)
+        location = database.location.display()
+    return ScanReport(
+        inventory=scanned,
+        findings=filter_findings(result.findings, only_fixed=only_fixed, ignore_unfixed=ignore_unfixed),
+        database=location,
+        warnings=(*scanned.warnings, *result.warnings),
+        packages_looked_up=result.packages_looked_up,
     )

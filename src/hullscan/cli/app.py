@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -24,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console(soft_wrap=False)
+out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 EXIT_ERROR = 2
 
@@ -81,6 +82,10 @@ def _fail(error: HullscanError) -> NoReturn:
     raise typer.Exit(EXIT_ERROR)
 
 
+SHOW_PROGRESS_AFTER_S = 1.0
+"""Progress bars appear only when the work takes longer than this."""
+
+
 class _LayerProgress:
     """A progress bar over layers, shown only on a terminal and only if it takes a while."""
 
@@ -95,17 +100,36 @@ class _LayerProgress:
             disable=not err.is_terminal,
         )
         self.task = self.progress.add_task("reading layers", total=total)
+        self.layers_read = 0
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(SHOW_PROGRESS_AFTER_S, self._show)
+        self._timer.daemon = True
+        self._done = False
+
+    def _show(self) -> None:
+        with self._lock:
+            if not self._done:
+                self.progress.start()
 
     def __enter__(self) -> _LayerProgress:
-        self.progress.start()
+        self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
+            self.progress.stop()
 
     def __call__(self, layer: LayerRef, cached: bool) -> None:
         del layer, cached
+        self.layers_read += 1
         self.progress.advance(self.task)
+
+    def cataloging(self, index: int) -> None:
+        """Show the layer whose packages are being cataloged (the runner's `on_layer`)."""
+        total = max(self.layers_read, index + 1)
+        self.progress.update(self.task, description=f"cataloging layer {index}", completed=index + 1, total=total)
 
 
 @app.callback()
@@ -203,7 +227,7 @@ def sbom(
     options = _options(scope, platform, cache_dir, no_cache, max_layer_bytes, max_file_bytes, username, password, insecure)
     try:
         with _LayerProgress() as progress:
-            inventory = api.inventory(image, options, progress)
+            inventory = api.inventory(image, options, progress, on_catalog_layer=progress.cataloging)
     except HullscanError as error:
         _fail(error)
     if output is InventoryFormat.JSON:

@@ -11,6 +11,8 @@ from rich.table import Table
 from hullscan.api import ImageReport
 from hullscan.model.files import FileRecord
 from hullscan.model.inventory import Inventory
+from hullscan.model.ownership import FileOwnershipSummary, OwnerClass
+from hullscan.model.package import Package, PackageType
 
 
 def human_bytes(count: float) -> str:
@@ -87,6 +89,16 @@ def print_files(console: Console, records: Iterable[FileRecord]) -> None:
         )
 
 
+def _origin(package: Package) -> str:
+    """Return the source package, or for a bundled component the package that carries it."""
+    if package.type is PackageType.BINARY:
+        host = package.metadata.get("host")
+        return f"in {host['name']}" if isinstance(host, dict) else "unowned file"
+    if package.source_name and package.source_name != package.name:
+        return f"{package.source_name} {package.source_version or ''}".strip()
+    return ""
+
+
 def print_inventory(console: Console, inventory: Inventory) -> None:
     """Print packages grouped by ecosystem and layer, with counts."""
     distro = inventory.distro
@@ -99,7 +111,7 @@ def print_inventory(console: Console, inventory: Inventory) -> None:
         inventory.packages, key=lambda p: (p.type.value, layer_pos.get(p.layer_digest or "", 0), p.name)
     )
     for p in ordered:
-        source = f"{p.source_name} {p.source_version or ''}".strip() if p.source_name and p.source_name != p.name else ""
+        source = _origin(p)
         layer = str(layer_pos.get(p.layer_digest or "", "-"))
         name = p.name if p.visible else f"{p.name} (removed)"
         table.add_row(p.type.value, name, p.version, source, layer, p.found_by)
@@ -107,7 +119,21 @@ def print_inventory(console: Console, inventory: Inventory) -> None:
     counts = Counter(p.type.value for p in inventory.packages)
     summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "no packages"
     console.print(f"[bold]{len(inventory.packages)} packages[/bold]: {summary}")
+    if inventory.files is not None:
+        console.print(ownership_line(inventory.files), markup=False, highlight=False)
     if inventory.unknowns:
-        console.print(f"[yellow]{len(inventory.unknowns)} unknowns[/yellow] (files that could not be read):")
+        unread = len(inventory.unknowns)
+        console.print(f"[yellow]{unread} unknowns[/yellow] (package files that could not be read):")
         for u in inventory.unknowns[:20]:
             console.print(f"  {u.coordinates.path}: {u.cataloger}: {u.reason}", markup=False)
+
+
+def ownership_line(files: FileOwnershipSummary) -> str:
+    """Return one line: files and bytes owned by OS packages, language packages, and nobody."""
+    parts = []
+    for owner in OwnerClass:
+        total = files.of(owner)
+        parts.append(f"{owner.value} {total.files} ({human_bytes(total.bytes)})")
+    elf = sum(1 for u in files.unowned if u.elf is not None)
+    native = f", {elf} of them ELF" if elf else ""
+    return f"{files.total_files} files: " + ", ".join(parts) + native
