@@ -15,6 +15,7 @@ from hullscan.fileview.builder import ProgressCallback, build_view
 from hullscan.fileview.interface import FileView
 from hullscan.fileview.layer import CapturePolicy
 from hullscan.model.files import FileKind, FileRecord
+from hullscan.model.finding import ScanReport
 from hullscan.model.image import ImageDescription, LayerRef, Platform
 from hullscan.model.inventory import Inventory
 from hullscan.relate.ownership import relate_ownership

@@ -16,6 +16,7 @@ from hullscan import __version__, api
 from hullscan.cli import render
 from hullscan.config import GIB, Limits, RegistryOptions, ScanOptions, Scope, default_cache_dir
 from hullscan.errors import HullscanError
+from hullscan.model.finding import ScanReport
 from hullscan.model.image import LayerRef
 
 app = typer.Typer(
@@ -241,6 +242,153 @@ def sbom(
         return
     console = Console(file=file.open("w", encoding="utf-8"), width=200) if file else out
     render.print_inventory(console, inventory)
+
+
+class ScanFormat(StrEnum):
+    """Output formats of `hullscan scan`."""
+
+    TABLE = "table"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+class FailOn(StrEnum):
+    """Severity thresholds for `--fail-on`."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+EXIT_THRESHOLD = 1
+_DB_HELP = "Advisory DB: a SQLite path or a postgresql:// URL (default: <cache dir>/db.sqlite)"
+DbOpt = Annotated[str | None, typer.Option("--db", envvar="HULLSCAN_DB", help=_DB_HELP)]
+TargetArg = Annotated[str, typer.Argument(help="An image reference (as for `sbom`) or a `hullscan sbom -o json` file")]
+ScanFormatOpt = Annotated[ScanFormat, typer.Option("--output", "-o", help="Output format")]
+FailOnOpt = Annotated[FailOn | None, typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe")]
+OnlyFixedOpt = Annotated[bool, typer.Option("--only-fixed", help="Show only findings that a newer version fixes")]
+IgnoreUnfixedOpt = Annotated[bool, typer.Option("--ignore-unfixed", help="Hide affected findings with no fix yet")]
+OutFileOpt = Annotated[Path | None, typer.Option("--file", help="Write to this file instead of stdout")]
+
+
+@app.command()
+def scan(
+    target: TargetArg,
+    output: ScanFormatOpt = ScanFormat.TABLE,
+    file: OutFileOpt = None,
+    fail_on: FailOnOpt = None,
+    only_fixed: OnlyFixedOpt = False,
+    ignore_unfixed: IgnoreUnfixedOpt = False,
+    db: DbOpt = None,
+    scope: ScopeOpt = Scope.SQUASHED,
+    platform: PlatformOpt = None,
+    cache_dir: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    max_layer_bytes: MaxLayerOpt = 16 * GIB,
+    max_file_bytes: MaxFileOpt = 4 * GIB,
+    username: UserOpt = None,
+    password: PasswordOpt = None,
+    insecure: InsecureOpt = False,
+) -> None:
+    """Match an image's packages against the advisory database (exit 1 on --fail-on, 2 on errors)."""
+    from hullscan.match.matcher import threshold_reached  # noqa: PLC0415
+    from hullscan.model.finding import Severity  # noqa: PLC0415
+
+    options = _options(scope, platform, cache_dir, no_cache, max_layer_bytes, max_file_bytes, username, password, insecure)
+    try:
+        with _LayerProgress() as progress:
+            report = api.scan(
+                target, options, db=db, only_fixed=only_fixed, ignore_unfixed=ignore_unfixed, progress=progress
+            )
+    except HullscanError as error:
+        _fail(error)
+    _write_scan(report, output, file)
+    if fail_on is not None and threshold_reached(report.findings, Severity(fail_on.value)):
+        raise typer.Exit(EXIT_THRESHOLD)
+
+
+def _write_scan(report: ScanReport, output: ScanFormat, file: Path | None) -> None:
+    from hullscan.encode import sarif, scan_json, scan_table  # noqa: PLC0415
+
+    if output is ScanFormat.TABLE:
+        console = Console(file=file.open("w", encoding="utf-8"), width=200) if file else out
+        scan_table.print_scan(console, report)
+        return
+    text = scan_json.encode(report) if output is ScanFormat.JSON else sarif.encode(report)
+    if file:
+        file.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+db_app = typer.Typer(name="db", help="Import, update and inspect the advisory database.", no_args_is_help=True)
+PathsArg = Annotated[list[Path], typer.Argument(help="OSV zips, folders or record files; Debian tracker DSA/DLA lists")]
+EcosystemOpt = Annotated[list[str] | None, typer.Option("--ecosystem", help="Ecosystem to download (repeatable)")]
+BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="Where <Ecosystem>/all.zip files are served")]
+app.add_typer(db_app)
+
+
+@db_app.command("import")
+def db_import(
+    paths: PathsArg,
+    db: DbOpt = None,
+) -> None:
+    """Add records to the database (one transaction; the old database stays until it succeeds)."""
+    from hullscan.match.db import import_paths  # noqa: PLC0415
+
+    try:
+        report = import_paths(db, paths)
+    except HullscanError as error:
+        _fail(error)
+    out.print(
+        f"imported {report.advisories} advisories ({report.affected} affected entries, "
+        f"{report.triage} triage rows) in {report.seconds:.1f} s; "
+        f"{report.skipped} skipped, {report.warning_count} warning(s)"
+    )
+    for warning in report.warnings[:20]:
+        line = f"warning: {warning.source}: {warning.record_id or '-'}: {warning.reason}"
+        err.print(line, markup=False, highlight=False)
+
+
+@db_app.command("update")
+def db_update(
+    db: DbOpt = None,
+    ecosystem: EcosystemOpt = None,
+    base_url: BaseUrlOpt = None,
+) -> None:
+    """Download the OSV exports that changed and import them."""
+    from hullscan.match import db as advisory_db  # noqa: PLC0415
+
+    try:
+        ecosystems = tuple(ecosystem) if ecosystem else advisory_db.DEFAULT_ECOSYSTEMS
+        report = advisory_db.update(db, ecosystems, base_url or advisory_db.DEFAULT_BASE_URL)
+    except HullscanError as error:
+        _fail(error)
+    for item in report.downloads:
+        state = "not modified" if item.not_modified else f"{item.bytes_downloaded} bytes"
+        out.print(f"{item.ecosystem}: {state}")
+    if report.imported is not None:
+        out.print(f"imported {report.imported.advisories} advisories in {report.imported.seconds:.1f} s")
+
+
+@db_app.command("status")
+def db_status(db: DbOpt = None) -> None:
+    """Show what the database holds and how old it is."""
+    from hullscan.match.db import status  # noqa: PLC0415
+
+    try:
+        result = status(db)
+    except HullscanError as error:
+        _fail(error)
+    out.print(f"database: {result.location} (schema {result.schema_version})")
+    out.print(f"advisories: {result.advisories}; triage rows: {result.triage_rows}")
+    for family, count in result.per_ecosystem.items():
+        out.print(f"  {family}: {count}")
+    age = "never" if result.age_days is None else f"{result.age_days:.1f} days ago"
+    out.print(f"last import: {age}")
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", markup=False, highlight=False)
 
 
 def main() -> None:

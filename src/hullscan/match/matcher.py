@@ -484,3 +484,29 @@ def _rated(facts: AdvisoryFacts | None) -> tuple[Severity, str] | None:
             if level is not None:
                 return level, key
     return None
+
+
+# ----- what the user asked to see ----------------------------------------------------------------
+
+
+def filter_findings(
+    findings: Iterable[Finding], *, only_fixed: bool = False, ignore_unfixed: bool = False
+) -> tuple[Finding, ...]:
+    """Apply `--only-fixed` (keep findings with a fix) and `--ignore-unfixed` (drop affected, no fix).
+
+    `--ignore-unfixed` keeps `under_investigation` findings: their fix is unknown, not absent.
+    """
+    kept: list[Finding] = []
+    for finding in findings:
+        if only_fixed and finding.fix is None:
+            continue
+        if ignore_unfixed and finding.status is FindingStatus.AFFECTED and finding.fix is None:
+            continue
+        kept.append(finding)
+    return tuple(kept)
+
+
+def threshold_reached(findings: Iterable[Finding], threshold: Severity) -> bool:
+    """True when an affected (or not yet judged) finding is at least as severe as `threshold`."""
+    gating = {FindingStatus.AFFECTED, FindingStatus.UNDER_INVESTIGATION}
+    return any(f.status in gating and f.severity.rank >= threshold.rank for f in findings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from hullscan.model.inventory import Inventory
 from hullscan.model.package import Package
 
 
@@ -125,3 +126,15 @@ class Finding:
     def advisory_ids(self) -> tuple[str, ...]:
         """Return the ids of the records that matched, in evidence order, without repeats."""
         return tuple(dict.fromkeys(item.advisory_id for item in self.evidence))
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReport:
+    """What `hullscan scan` produces: the inventory scanned, its findings and what to know about them."""
+
+    inventory: Inventory = field(compare=False)
+    findings: tuple[Finding, ...]
+    database: str = ""
+    """Where the advisories came from (a path or URL, password hidden)."""
+    warnings: tuple[str, ...] = ()
+    packages_looked_up: int = 0
