@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -126,7 +126,7 @@ class AdvisoryDB:
         )
         if release:
             query = query.where(or_(table.c.release == release, table.c.release == ""))
-        rows = self._connection.execute(query).tuples().all()
+        rows = self._connection.execute(query).all()
         aliases = self._aliases_of({row[0] for row in rows})
         return [_fast_affected_record(row, aliases.get(row[0], ())) for row in rows]
 
@@ -218,8 +218,10 @@ _JSON_COLUMNS = ("ranges", "versions", "ecosystem_specific", "database_specific"
 _EMPTY_JSON: dict[str, Any] = {"[]": (), "{}": {}}
 
 
-def _decode(value: str) -> Any:
-    """json.loads with a shortcut for the empty containers most rows hold."""
+def _decode(value: Any) -> Any:
+    """json.loads with a shortcut for the empty containers most rows hold (psycopg decodes JSONB itself)."""
+    if not isinstance(value, str):
+        return value
     if value in _EMPTY_JSON:
         return _EMPTY_JSON[value]
     return json.loads(value)
@@ -229,7 +231,7 @@ def _as_is(value: Any) -> Any:
     return value
 
 
-def _fast_affected_record(row: tuple[Any, ...], aliases: tuple[str, ...]) -> AffectedRecord:
+def _fast_affected_record(row: Sequence[Any], aliases: tuple[str, ...]) -> AffectedRecord:
     """Build from a positional row: plain columns in table order, then the JSON texts, then `withdrawn`."""
     (advisory_id, _seq, ecosystem, family, release, name, normalized_name, purl,
      ranges, versions, ecosystem_specific, database_specific, withdrawn) = row
