@@ -133,7 +133,12 @@ def inventory(
     progress: ProgressCallback | None = None,
     on_catalog_layer: Callable[[int], None] | None = None,
 ) -> Inventory:
-    """Catalog every package in an image."""
+    """Catalog every package in an image, or read it from an SBOM file (CycloneDX/SPDX, by content)."""
+    from hullscan.sbomread import read_sbom, sbom_document  # noqa: PLC0415 - spec parsers load on demand
+
+    sbom_file = sbom_document(reference)
+    if sbom_file is not None:
+        return read_sbom(sbom_file)
     catalogers = default_catalogers()
     analyzers: list[Any] = default_analyzers()
     policy = capture_policy(catalogers, analyzers)

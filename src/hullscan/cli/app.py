@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from hullscan import __version__, api
 from hullscan.cli import render
 from hullscan.config import GIB, Limits, RegistryOptions, ScanOptions, Scope, default_cache_dir
+from hullscan.encode.registry import InventoryFormat
 from hullscan.errors import HullscanError
 from hullscan.model.finding import ScanReport
 from hullscan.model.image import LayerRef
@@ -29,13 +30,6 @@ app = typer.Typer(
 out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 EXIT_ERROR = 2
-
-
-class InventoryFormat(StrEnum):
-    """Output formats of `hullscan sbom`."""
-
-    TABLE = "table"
-    JSON = "json"
 
 
 class _State:
@@ -214,6 +208,10 @@ def sbom(
     image: ImageArg,
     output: Annotated[InventoryFormat, typer.Option("--output", "-o", help="Output format")] = InventoryFormat.TABLE,
     file: Annotated[Path | None, typer.Option("--file", help="Write to this file instead of stdout")] = None,
+    reproducible: Annotated[
+        bool, typer.Option(help="Fixed time (SOURCE_DATE_EPOCH, else image date) and serial (image digest)")
+    ] = False,
+    timestamp: Annotated[str | None, typer.Option(help="Document time (ISO 8601), e.g. 2024-01-01T00:00Z")] = None,
     scope: ScopeOpt = Scope.SQUASHED,
     platform: PlatformOpt = None,
     cache_dir: CacheOpt = None,
@@ -231,10 +229,13 @@ def sbom(
             inventory = api.inventory(image, options, progress, on_catalog_layer=progress.cataloging)
     except HullscanError as error:
         _fail(error)
-    if output is InventoryFormat.JSON:
-        from hullscan.encode.json_inventory import encode  # noqa: PLC0415
+    if output is not InventoryFormat.TABLE:
+        from hullscan.encode.registry import encode_with_options  # noqa: PLC0415
 
-        text = encode(inventory)
+        try:
+            text = encode_with_options(inventory, output, reproducible=reproducible, timestamp=timestamp)
+        except HullscanError as error:
+            _fail(error)
         if file:
             file.write_text(text, encoding="utf-8")
         else:

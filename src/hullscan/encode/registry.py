@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import assert_never
 
@@ -69,3 +70,21 @@ def encode(  # noqa: PLR0911 - one return per format keeps the match exhaustive 
             return spdx.encode_tag_value(inventory, document)
         case _:
             assert_never(output)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse an ISO 8601 creation time (`Z` allowed); a time without zone is taken as UTC."""
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise SbomError(
+            f"not an ISO 8601 timestamp: {text!r}", hint="Write it like 2024-01-01T00:00:00Z."
+        ) from None
+
+
+def encode_with_options(
+    inventory: Inventory, output: InventoryFormat, *, reproducible: bool = False, timestamp: str | None = None
+) -> str:
+    """Return the inventory in `output`, stamped as the command line asked (see `DocumentOptions`)."""
+    stamp = parse_timestamp(timestamp) if timestamp else None
+    return encode(inventory, output, DocumentOptions(reproducible=reproducible, timestamp=stamp))

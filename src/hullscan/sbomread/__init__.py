@@ -22,13 +22,49 @@ from hullscan.sbomread.detect import (
     sniff_path,
 )
 
-__all__ = ["DEFAULT_MAX_BYTES", "SbomKind", "read_sbom", "read_sbom_bytes", "sniff", "sniff_path"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "SBOM_PREFIX",
+    "SbomKind",
+    "read_sbom",
+    "read_sbom_bytes",
+    "sbom_document",
+    "sniff",
+    "sniff_path",
+]
+
+SBOM_PREFIX = "sbom:"
+_HULLSCAN_INVENTORY = "hullscan-inventory/"
+
+
+def sbom_document(reference: str) -> Path | None:
+    """Return the file an image reference names if it is an SBOM (`sbom:PATH`, or a sniffed file)."""
+    if reference.startswith(SBOM_PREFIX):
+        return Path(reference.removeprefix(SBOM_PREFIX))
+    path = Path(reference)
+    return path if sniff_path(path) is not None else None
 
 
 def read_sbom(path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Inventory:
-    """Return the inventory an SBOM file describes; raise SbomError if it is not one we read."""
+    """Return the inventory an SBOM file describes; raise SbomError if it is not one we read.
+
+    hullscan's own `sbom -o json` inventory is read too (by `encode.scan_json`).
+    """
     file = Path(path)
-    return read_sbom_bytes(read_capped(file, max_bytes), f"sbom:{file}")
+    data = read_capped(file, max_bytes)
+    if sniff(data[:65536]) is SbomKind.JSON and _is_hullscan_inventory(data):
+        from hullscan.encode.scan_json import read_inventory  # noqa: PLC0415 - the owner of that format
+
+        return read_inventory(file)
+    return read_sbom_bytes(data, f"{SBOM_PREFIX}{file}")
+
+
+def _is_hullscan_inventory(data: bytes) -> bool:
+    try:
+        doc = load_json(data, "document")
+    except SbomError:
+        return False
+    return str(doc.get("schema", "")).startswith(_HULLSCAN_INVENTORY)
 
 
 def read_sbom_bytes(data: bytes, reference: str) -> Inventory:
