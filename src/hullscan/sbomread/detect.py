@@ -45,7 +45,7 @@ def sniff(head: bytes) -> SbomKind | None:
     CycloneDX or SPDX is better refused with an SBOM error than taken for an image.
     """
     text = _strip_bom(head).lstrip()
-    if text.startswith(b"{"):
+    if text.startswith((b"{", b"[")):
         return SbomKind.JSON  # keys may come in any order: the parsed document decides
     if text.startswith(b"<"):
         match = _XML_ROOT.search(text)
