@@ -510,3 +510,14 @@ def threshold_reached(findings: Iterable[Finding], threshold: Severity) -> bool:
     """True when an affected (or not yet judged) finding is at least as severe as `threshold`."""
     gating = {FindingStatus.AFFECTED, FindingStatus.UNDER_INVESTIGATION}
     return any(f.status in gating and f.severity.rank >= threshold.rank for f in findings)
+
+
+def judge(record: AffectedRecord, version: str, scheme: VersionScheme) -> bool | None:
+    """Whether one database record affects `version`: True, False, or None when it cannot be told.
+
+    The same evaluation the matcher runs (withdrawal and release checks aside).
+    """
+    try:
+        return evaluate(version, osv_entry(record), scheme).affected
+    except (InvalidVersionError, InvalidRangeError):
+        return None
