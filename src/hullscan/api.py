@@ -190,3 +190,145 @@ def scan(
         warnings=(*scanned.warnings, *result.warnings),
         packages_looked_up=result.packages_looked_up,
     )
+
+
+def _upgrade_side(reference: str, options: ScanOptions, progress: ProgressCallback | None) -> Any:
+    """Inventory one image for `upgrade`, also capturing /etc and pyvenv.cfg for the analysis."""
+    from hullscan.analyze.upgrade import ImageSide, wants_content  # noqa: PLC0415
+
+    catalogers = default_catalogers()
+    analyzers: list[Any] = default_analyzers()
+    base = capture_policy(catalogers, analyzers)
+    policy = CapturePolicy(
+        wants=lambda path: base.wants(path) or wants_content(path),
+        analyzers=base.analyzers,
+        fingerprint=f"{base.fingerprint}+upgrade1",
+    )
+    squashed = Scope.SQUASHED
+    from dataclasses import replace  # noqa: PLC0415
+
+    description, view = open_view(reference, replace(options, scope=squashed), policy, progress)
+    distro = identify_distro(view)
+    output = catalog_view(view, catalogers, distro, squashed)
+    packages = sorted(with_hosts(output.packages), key=lambda p: (p.type.value, p.name, p.version, p.id))
+    owned = relate_ownership(view, packages)
+    found = Inventory(
+        image=description,
+        packages=owned.packages,
+        relationships=tuple(output.relationships),
+        unknowns=tuple(output.unknowns),
+        distro=distro,
+        warnings=view.warnings,
+        files=owned.files,
+    )
+    return ImageSide(found, view)
+
+
+def _upgrade_findings(old: Inventory, new: Inventory, db: str | None) -> tuple[Any, Any, str]:
+    """Match both inventories when an advisory DB exists; else say why not."""
+    from hullscan.errors import HullscanError  # noqa: PLC0415
+    from hullscan.match.db.location import resolve  # noqa: PLC0415
+
+    try:
+        location = resolve(db)
+        if location.sqlite_path is not None and not location.sqlite_path.is_file():
+            return None, None, f"not computed (no advisory DB at {location.display()}; run `hullscan db update`)"
+        from hullscan.match.db import AdvisoryDB  # noqa: PLC0415
+        from hullscan.match.matcher import match_inventory  # noqa: PLC0415
+
+        with AdvisoryDB.open(db) as database:
+            return (
+                match_inventory(old, database).findings,
+                match_inventory(new, database).findings,
+                f"matched against {location.display()}",
+            )
+    except HullscanError as error:
+        return None, None, f"not computed (advisory DB unusable: {error.message})"
+
+
+def upgrade(
+    old_reference: str,
+    new_reference: str,
+    options: ScanOptions,
+    *,
+    db: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> Any:
+    """Compare image OLD with image NEW: packages, base, ABI, dependencies, vulnerabilities, config."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from hullscan.analyze.upgrade import compare_images  # noqa: PLC0415
+
+    old = _upgrade_side(old_reference, options, progress)
+    new = _upgrade_side(new_reference, options, progress)
+    old_findings, new_findings, note = _upgrade_findings(old.inventory, new.inventory, db)
+    return compare_images(
+        replace(old, findings=old_findings), replace(new, findings=new_findings), vulnerability_note=note
+    )
+
+
+def _compare_database(db: str | None) -> tuple[Any, str]:
+    """Open the advisory DB for `compare`; (None, why) when there is none and none was asked for."""
+    from hullscan.errors import HullscanError  # noqa: PLC0415
+    from hullscan.match.db import AdvisoryDB  # noqa: PLC0415
+
+    if db is not None:
+        return AdvisoryDB.open(db), ""
+    try:
+        return AdvisoryDB.open(None), ""
+    except HullscanError as error:
+        return None, f"no advisory database ({error.message})"
+
+
+def _compare_one(reference: str, options: ScanOptions, database: Any, note: str) -> tuple[Any, Inventory]:
+    """Inventory one image and gather its `compare` facts (view re-opened from the layer cache)."""
+    from hullscan.analyze.compare.facts import finding_counts, image_facts  # noqa: PLC0415
+    from hullscan.analyze.compare.freshness import freshness, unknown  # noqa: PLC0415
+    from hullscan.match.matcher import match_inventory  # noqa: PLC0415
+
+    found = inventory(reference, options)
+    policy = capture_policy(default_catalogers(), default_analyzers())
+    _, view = open_view(reference, options, policy)
+    if database is None:
+        return image_facts(reference, found, view, unknown(note), finding_counts(None, note)), found
+    findings = match_inventory(found, database).findings
+    return image_facts(reference, found, view, freshness(found, database), finding_counts(findings)), found
+
+
+def dedup(references: list[str], options: ScanOptions, inventories: list[Inventory] | None = None) -> Any:
+    """Stream every distinct layer of the images once: bytes shared as layers, files and chunks."""
+    from contextlib import ExitStack  # noqa: PLC0415
+
+    from hullscan.analyze.dedup.engine import ImageInput, components_of, dedup_images  # noqa: PLC0415
+
+    if inventories is None:
+        inventories = [inventory(reference, options) for reference in references]
+    with ExitStack() as stack:
+        images = [
+            ImageInput(reference, stack.enter_context(_source(reference, options)), components_of(found))
+            for reference, found in zip(references, inventories, strict=True)
+        ]
+        return dedup_images(images, options.limits)
+
+
+def compare(
+    references: list[str], options: ScanOptions, *, db: str | None = None, with_dedup: bool = False
+) -> Any:
+    """Compare images side by side: sizes, file ownership, ecosystems, freshness, findings, sharing."""
+    from hullscan.analyze.compare.engine import CompareError  # noqa: PLC0415
+    from hullscan.analyze.compare.engine import compare as compare_facts  # noqa: PLC0415
+    from hullscan.sbomread import sbom_document  # noqa: PLC0415
+
+    if len(references) < 2:  # noqa: PLR2004 - a comparison needs two sides
+        raise CompareError(f"compare needs at least two images, got {len(references)}")
+    for reference in references:
+        if sbom_document(reference) is not None:
+            raise CompareError(f"{reference} is an SBOM document; compare reads images (sizes, layers, files)")
+    database, note = _compare_database(db)
+    try:
+        pairs = [_compare_one(reference, options, database, note) for reference in references]
+    finally:
+        if database is not None:
+            database.close()
+    report = dedup(references, options, [found for _, found in pairs]) if with_dedup else None
+    return compare_facts([facts for facts, _ in pairs], report)

@@ -17,15 +17,15 @@ Without numpy the same rule runs byte by byte (slow, same cuts).
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 try:
-    import numpy as _numpy
+    np: Any = importlib.import_module("numpy")
 except ImportError:  # pragma: no cover - exercised only where numpy is missing
-    _numpy = None  # type: ignore[assignment]
-np: Any = _numpy
+    np = None
 
 HASH_BITS = 32
 MASK = (1 << HASH_BITS) - 1

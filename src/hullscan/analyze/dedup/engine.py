@@ -28,6 +28,8 @@ from hullscan.analyze.dedup.model import (
 from hullscan.config import Limits
 from hullscan.errors import HullscanError, LayerError, LimitExceededError
 from hullscan.fileview.tarstream import TarStream
+from hullscan.model.inventory import Inventory
+from hullscan.model.package import PackageType
 from hullscan.pathnames import normalize_member_name
 from hullscan.source.blob import open_layer_stream
 from hullscan.source.interface import BlobOpener, ImageSource
@@ -311,3 +313,17 @@ def _top_files(totals: _Totals, labels: Mapping[str, str], top: int) -> list[Dup
         for digest, entry in duplicated[:top]
     ]
 
+
+
+def components_of(inventory: Inventory) -> tuple[ComponentRef, ...]:
+    """Return the bundled native component copies of an inventory, as dedup look-ups."""
+    refs = []
+    for package in inventory.packages:
+        if package.type is not PackageType.BINARY or "component" not in package.metadata:
+            continue
+        location = package.locations[0] if package.locations else None
+        if location is None or location.layer_digest is None:
+            continue
+        path = str(package.metadata.get("host_path") or location.path)
+        refs.append(ComponentRef(location.layer_digest, path, package.name, package.version))
+    return tuple(refs)

@@ -1,0 +1,1 @@
+"""Side-by-side comparison of images: size, ownership, ecosystems, freshness, findings, sharing."""
