@@ -209,7 +209,9 @@ def _upgrade_side(reference: str, options: ScanOptions, progress: ProgressCallba
 
     description, view = open_view(reference, replace(options, scope=squashed), policy, progress)
     distro = identify_distro(view)
-    output = catalog_view(view, catalogers, distro, squashed)
+    from hullscan.catalog.runner import catalog_once  # noqa: PLC0415 - no per-layer attribution needed
+
+    output = catalog_once(view, catalogers, distro)
     packages = sorted(with_hosts(output.packages), key=lambda p: (p.type.value, p.name, p.version, p.id))
     owned = relate_ownership(view, packages)
     found = Inventory(
@@ -319,11 +321,12 @@ def compare(
     from hullscan.analyze.compare.engine import compare as compare_facts  # noqa: PLC0415
     from hullscan.sbomread import sbom_document  # noqa: PLC0415
 
-    if len(references) < 2:  # noqa: PLR2004 - a comparison needs two sides
+    if len(references) < 2:
         raise CompareError(f"compare needs at least two images, got {len(references)}")
     for reference in references:
         if sbom_document(reference) is not None:
-            raise CompareError(f"{reference} is an SBOM document; compare reads images (sizes, layers, files)")
+            msg = f"{reference} is an SBOM document; compare reads images (sizes, layers, files)"
+            raise CompareError(msg)
     database, note = _compare_database(db)
     try:
         pairs = [_compare_one(reference, options, database, note) for reference in references]
