@@ -113,8 +113,11 @@ def owned_paths(package: Package) -> list[str]:
     return paths
 
 
-class _Owners:
-    """Indexes: OS file owners, language file owners, language directory owners."""
+class OwnerIndex:
+    """Who owns a path: OS file lists first, then language file lists, then language directories.
+
+    Build it with `owner_index(view, packages)`; `owner(path)` takes a real (canonical) path.
+    """
 
     def __init__(self, canon: PathCanonicalizer, packages: Iterable[Package]) -> None:
         self.canon = canon
@@ -141,6 +144,7 @@ class _Owners:
             self.lang_files.setdefault(self.canon.canonical(evidence), package)
 
     def owner(self, path: str) -> tuple[OwnerClass, Package | None]:
+        """Return the owner class of a file and the package owning it (None when unowned)."""
         found = self.os_files.get(path)
         if found is not None:
             return OwnerClass.OS, found
@@ -179,7 +183,7 @@ def _regular_files(view: FileView) -> Iterable[FileRecord]:
     return (r for r in view.files() if r.visible and r.kind in REGULAR_KINDS)
 
 
-def summarize_files(view: FileView, owners: _Owners) -> FileOwnershipSummary:
+def summarize_files(view: FileView, owners: OwnerIndex) -> FileOwnershipSummary:
     """Attribute every visible regular file to an owner class and package type."""
     by_class: dict[str, list[int]] = {c.value: [0, 0] for c in OwnerClass}
     by_type: dict[str, list[int]] = {}
@@ -204,7 +208,7 @@ def summarize_files(view: FileView, owners: _Owners) -> FileOwnershipSummary:
 
 
 def _os_evidence_owner(
-    canon: PathCanonicalizer, package: Package, visible: _Owners, hidden: _Owners
+    canon: PathCanonicalizer, package: Package, visible: OwnerIndex, hidden: OwnerIndex
 ) -> Package | None:
     if package.type in OS_TYPES or package.type is PackageType.BINARY or not package.locations:
         return None
@@ -214,11 +218,16 @@ def _os_evidence_owner(
     return hidden.os_files.get(evidence) or visible.os_files.get(evidence)
 
 
+def owner_index(view: FileView, packages: Iterable[Package]) -> OwnerIndex:
+    """Return the ownership index of `packages` over `view` (invisible packages are skipped)."""
+    return OwnerIndex(PathCanonicalizer(view), (p for p in packages if p.visible))
+
+
 def relate_ownership(view: FileView, packages: Sequence[Package]) -> OwnershipResult:
     """Link OS packages to the language packages they installed, and attribute every file."""
     canon = PathCanonicalizer(view)
-    visible = _Owners(canon, (p for p in packages if p.visible))
-    hidden = _Owners(canon, (p for p in packages if not p.visible and p.type in OS_TYPES))
+    visible = OwnerIndex(canon, (p for p in packages if p.visible))
+    hidden = OwnerIndex(canon, (p for p in packages if not p.visible and p.type in OS_TYPES))
     out: list[Package] = []
     edges: list[Relationship] = []
     for package in packages:
