@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from hullscan.analyze.upgrade.elf_links import (
     ElfObject,
-    ExportIndex,
     Resolver,
     elf_objects,
     export_index,
@@ -73,17 +72,16 @@ def _missing_symbols(old: _Side, new: _Side) -> list[MissingSymbol]:
     new_exports = export_index(new.objects)
     found: list[MissingSymbol] = []
     for path in sorted(new.objects):
-        missing = _missing_for(new.objects[path], old_exports, new_exports)
+        consumer = new.objects[path]
+        candidates = [s for s in consumer.imports if s in old_exports.providers and s not in new_exports.providers]
+        if not candidates:
+            continue
+        loaded = new.resolver.closure(consumer)
+        missing = sorted(s for s in candidates if not new_exports.may_export(s, loaded))
         if missing:
             providers = tuple(sorted({old_exports.providers[s] for s in missing}))
             found.append(MissingSymbol(path, tuple(missing), providers))
     return found
-
-
-def _missing_for(consumer: ElfObject, old_exports: ExportIndex, new_exports: ExportIndex) -> list[str]:
-    return sorted(
-        s for s in consumer.imports if s in old_exports.providers and not new_exports.may_export(s)
-    )
 
 
 def abi_report(old_view: FileView, new_view: FileView, old_env: Sequence[str], new_env: Sequence[str]) -> AbiReport:

@@ -195,6 +195,19 @@ class Resolver:
             return None
         return record.path
 
+    def closure(self, consumer: ElfObject) -> set[str]:
+        """Return the paths of every object the consumer loads, transitively (itself included)."""
+        seen = {consumer.path}
+        pending = [consumer]
+        while pending:
+            current = pending.pop()
+            for soname in current.needed:
+                found = self.resolve(current, soname)
+                if found is not None and found not in seen:
+                    seen.add(found)
+                    pending.append(self.objects[found])
+        return seen
+
     def interpreter_present(self, consumer: ElfObject) -> bool:
         """Return True when the object has no PT_INTERP or the interpreter exists."""
         return consumer.interpreter is None or self.view.resolve(consumer.interpreter) is not None
@@ -216,25 +229,33 @@ class ExportIndex:
 
     providers: dict[str, str]
     """Symbol → first object (by path) exporting it."""
-    capped_after: tuple[str, ...]
-    """For each capped provider, its last listed name: any later name may be exported."""
+    capped_after: dict[str, str]
+    """Capped provider path → its last listed name: any later name may be exported by it."""
 
-    def may_export(self, symbol: str) -> bool:
-        """Return True unless no object can be exporting `symbol`."""
-        return symbol in self.providers or any(symbol > last for last in self.capped_after)
+    def may_export(self, symbol: str, loaded: set[str] | None = None) -> bool:
+        """Return True unless no object can be exporting `symbol`.
+
+        Capped providers count only when `loaded` (the consumer's closure) holds them, or when
+        `loaded` is None.
+        """
+        if symbol in self.providers:
+            return True
+        return any(
+            symbol > last for path, last in self.capped_after.items() if loaded is None or path in loaded
+        )
 
 
 def export_index(objects: dict[str, ElfObject]) -> ExportIndex:
     """Return the export index of the given objects."""
     providers: dict[str, str] = {}
-    capped: list[str] = []
+    capped: dict[str, str] = {}
     for path in sorted(objects):
         item = objects[path]
         for symbol in item.exports:
             providers.setdefault(symbol, path)
         if item.exports_capped_after is not None:
-            capped.append(item.exports_capped_after)
-    return ExportIndex(providers, tuple(capped))
+            capped[path] = item.exports_capped_after
+    return ExportIndex(providers, capped)
 
 
 def soname_index(objects: dict[str, ElfObject]) -> dict[str, list[str]]:

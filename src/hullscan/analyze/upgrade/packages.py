@@ -31,7 +31,9 @@ def _place(package: Package) -> str:
     if package.type in (PackageType.DEB, PackageType.RPM, PackageType.APK):
         return str(metadata.get("architecture") or metadata.get("arch") or "")
     if package.type is PackageType.PYTHON:
-        return str(metadata.get("site_packages") or metadata.get("kind") or "")
+        kind = str(metadata.get("kind") or "")
+        where = str(metadata.get("vendor_dir") or metadata.get("site_packages") or "")
+        return f"{where} ({kind})" if kind and kind != "installed" else where
     if package.type is PackageType.NPM:
         return str(metadata.get("path") or "")
     return package.locations[0].path if package.locations else ""
