@@ -392,6 +392,65 @@ def db_status(db: DbOpt = None) -> None:
         err.print(f"warning: {warning}", markup=False, highlight=False)
 
 
+class UpgradeFormat(StrEnum):
+    """Output formats of `hullscan upgrade`."""
+
+    TABLE = "table"
+    MARKDOWN = "markdown"
+    JSON = "json"
+    HTML = "html"
+
+
+class UpgradeFailOn(StrEnum):
+    """Verdicts that make `hullscan upgrade` exit 1."""
+
+    REVIEW = "review"
+    BREAKING = "breaking"
+
+
+@app.command()
+def upgrade(
+    old: Annotated[str, typer.Argument(help="The image in use now (reference as for `sbom`)")],
+    new: Annotated[str, typer.Argument(help="The image to move to")],
+    output: Annotated[UpgradeFormat, typer.Option("--output", "-o", help="Output format")] = UpgradeFormat.TABLE,
+    fail_on: Annotated[UpgradeFailOn | None, typer.Option("--fail-on", help="Exit 1 when the verdict is at least this")] = None,
+    file: OutFileOpt = None,
+    db: DbOpt = None,
+    platform: PlatformOpt = None,
+    cache_dir: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    max_layer_bytes: MaxLayerOpt = 16 * GIB,
+    max_file_bytes: MaxFileOpt = 4 * GIB,
+    username: UserOpt = None,
+    password: PasswordOpt = None,
+    insecure: InsecureOpt = False,
+) -> None:
+    """Is moving from image OLD to image NEW safe? Packages, base, ABI, dependencies, vulnerabilities, config."""
+    options = _options(Scope.SQUASHED, platform, cache_dir, no_cache, max_layer_bytes, max_file_bytes, username, password, insecure)
+    try:
+        with _LayerProgress() as progress:
+            report = api.upgrade(old, new, options, db=db, progress=progress)
+    except HullscanError as error:
+        _fail(error)
+    if output is UpgradeFormat.TABLE:
+        console = Console(file=file.open("w", encoding="utf-8"), width=200) if file else out
+        from hullscan.encode.upgrade_terminal import print_report  # noqa: PLC0415
+
+        print_report(console, report)
+    else:
+        from hullscan.encode import upgrade_html, upgrade_json, upgrade_markdown  # noqa: PLC0415
+
+        encoders = {UpgradeFormat.JSON: upgrade_json.encode, UpgradeFormat.MARKDOWN: upgrade_markdown.encode, UpgradeFormat.HTML: upgrade_html.encode}
+        text = encoders[output](report)
+        if file:
+            file.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    ranks = {"safe": 0, "review": 1, "breaking": 2}
+    if fail_on is not None and ranks[report.verdict.value] >= ranks[fail_on.value]:
+        raise typer.Exit(EXIT_THRESHOLD)
+
+
 def main() -> None:
     """Entry point of the console script."""
     app()
