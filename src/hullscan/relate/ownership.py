@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hullscan.fileview.interface import FileView
-from hullscan.model.files import FileKind, FileRecord
+from hullscan.model.files import FileKind
 from hullscan.model.ownership import (
     ElfKind,
     FileOwnershipSummary,
@@ -68,8 +68,9 @@ class PathCanonicalizer:
         """Return the real location of `path` (itself when it exists as listed)."""
         if self._view.get(path) is not None:
             return path
-        head, base = posixpath.split(path)
-        return posixpath.join(self.directory(head or "/"), base)
+        head, _, base = path.rpartition("/")
+        directory = self.directory(head or "/")
+        return f"{directory}/{base}" if directory != "/" else f"/{base}"
 
     def directory(self, path: str) -> str:
         """Return the real path of a directory, symlinks followed inside the root."""
@@ -148,18 +149,22 @@ class OwnerIndex:
         found = self.os_files.get(path)
         if found is not None:
             return OwnerClass.OS, found
-        found = self.lang_files.get(path) or self._dir_owner(parent(path))
+        found = self.lang_files.get(path)
+        if found is None and self.lang_dirs:
+            found = self.dir_owner(path.rpartition("/")[0] or "/")
         if found is not None:
             return OwnerClass.LANGUAGE, found
         return OwnerClass.UNOWNED, None
 
-    def _dir_owner(self, directory: str) -> Package | None:
-        if directory in self._dir_cache:
-            return self._dir_cache[directory]
+    def dir_owner(self, directory: str) -> Package | None:
+        """Return the language package whose directory holds `directory` (innermost wins)."""
+        cache = self._dir_cache
+        if directory in cache:
+            return cache[directory]
         found = self.lang_dirs.get(directory)
         if found is None and directory != "/":
-            found = self._dir_owner(parent(directory))
-        self._dir_cache[directory] = found
+            found = self.dir_owner(directory.rpartition("/")[0] or "/")
+        cache[directory] = found
         return found
 
 
@@ -179,18 +184,17 @@ def elf_kind(summary: Any) -> ElfKind | None:
     return _ELF_TYPES.get(kind, ElfKind.OTHER)
 
 
-def _regular_files(view: FileView) -> Iterable[FileRecord]:
-    return (r for r in view.files() if r.visible and r.kind in REGULAR_KINDS)
-
-
 def summarize_files(view: FileView, owners: OwnerIndex) -> FileOwnershipSummary:
     """Attribute every visible regular file to an owner class and package type."""
     by_class: dict[str, list[int]] = {c.value: [0, 0] for c in OwnerClass}
     by_type: dict[str, list[int]] = {}
     unowned: list[UnownedFile] = []
-    for record in _regular_files(view):
-        owner_class, package = owners.owner(record.path)
-        totals = by_class[owner_class.value]
+    owner = owners.owner
+    for record in view.files():
+        if not record.visible or record.kind not in REGULAR_KINDS:
+            continue
+        owner_class, package = owner(record.path)
+        totals = by_class[owner_class]
         totals[0] += 1
         totals[1] += record.size
         if package is None:
