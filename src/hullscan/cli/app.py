@@ -211,7 +211,7 @@ def sbom(
     reproducible: Annotated[
         bool, typer.Option(help="Fixed time (SOURCE_DATE_EPOCH, else image date) and serial (image digest)")
     ] = False,
-    timestamp: Annotated[str | None, typer.Option(help="Document time (ISO 8601), e.g. 2024-01-01T00:00Z")] = None,
+    timestamp: Annotated[str | None, typer.Option(help="Document time (ISO 8601)")] = None,
     scope: ScopeOpt = Scope.SQUASHED,
     platform: PlatformOpt = None,
     cache_dir: CacheOpt = None,
@@ -449,6 +449,85 @@ def upgrade(
     ranks = {"safe": 0, "review": 1, "breaking": 2}
     if fail_on is not None and ranks[report.verdict.value] >= ranks[fail_on.value]:
         raise typer.Exit(EXIT_THRESHOLD)
+
+
+class CompareFormat(StrEnum):
+    """Output formats of `hullscan compare` and `hullscan dedup`."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
+def _emit(text: str, file: Path | None) -> None:
+    if file:
+        file.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+@app.command()
+def compare(
+    images: Annotated[list[str], typer.Argument(help="Two or more images (references as for `sbom`)")],
+    output: Annotated[CompareFormat, typer.Option("--output", "-o", help="Output format")] = CompareFormat.TABLE,
+    dedup: Annotated[bool, typer.Option("--dedup", help="Also stream every layer: what a deduplicating store saves")] = False,
+    file: OutFileOpt = None,
+    db: DbOpt = None,
+    platform: PlatformOpt = None,
+    cache_dir: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    max_layer_bytes: MaxLayerOpt = 16 * GIB,
+    max_file_bytes: MaxFileOpt = 4 * GIB,
+    username: UserOpt = None,
+    password: PasswordOpt = None,
+    insecure: InsecureOpt = False,
+) -> None:
+    """Base image vs scratch, side by side: size, who owns the bytes, ecosystems, freshness, findings, sharing."""
+    options = _options(Scope.SQUASHED, platform, cache_dir, no_cache, max_layer_bytes, max_file_bytes, username, password, insecure)
+    try:
+        report = api.compare(list(images), options, db=db, with_dedup=dedup)
+    except HullscanError as error:
+        _fail(error)
+    from hullscan.encode import compare_html, compare_json, compare_markdown, compare_table  # noqa: PLC0415
+
+    if output is CompareFormat.TABLE:
+        console = Console(file=file.open("w", encoding="utf-8"), width=200) if file else out
+        compare_table.print_comparison(console, report)
+        return
+    encoders = {CompareFormat.JSON: compare_json.encode, CompareFormat.MARKDOWN: compare_markdown.encode, CompareFormat.HTML: compare_html.encode}
+    _emit(encoders[output](report), file)
+
+
+@app.command(name="dedup")
+def dedup_command(
+    images: Annotated[list[str], typer.Argument(help="One or more images (references as for `sbom`)")],
+    output: Annotated[CompareFormat, typer.Option("--output", "-o", help="Output format (html: use compare --dedup)")] = CompareFormat.TABLE,
+    file: OutFileOpt = None,
+    platform: PlatformOpt = None,
+    cache_dir: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    max_layer_bytes: MaxLayerOpt = 16 * GIB,
+    max_file_bytes: MaxFileOpt = 4 * GIB,
+    username: UserOpt = None,
+    password: PasswordOpt = None,
+    insecure: InsecureOpt = False,
+) -> None:
+    """Bytes in identical layers, files, bundled components and chunks across images: what dedup would save."""
+    options = _options(Scope.SQUASHED, platform, cache_dir, no_cache, max_layer_bytes, max_file_bytes, username, password, insecure)
+    try:
+        report = api.dedup(list(images), options)
+    except HullscanError as error:
+        _fail(error)
+    from hullscan.encode import compare_json, compare_markdown, compare_table  # noqa: PLC0415
+
+    if output is CompareFormat.JSON:
+        _emit(compare_json.encode_dedup(report), file)
+    elif output is CompareFormat.TABLE:
+        console = Console(file=file.open("w", encoding="utf-8"), width=200) if file else out
+        compare_table.print_dedup(console, report)
+    else:
+        _emit(compare_markdown.encode_dedup(report), file)
 
 
 def main() -> None:
