@@ -82,7 +82,10 @@ def _inventory() -> Inventory:
         found_by="npm-installed",
         locations=(Coordinates("/app/node_modules/lodash/package.json", LAYER1),),
         licenses=("MIT",),
-        metadata={"integrity": "sha512-" + base64.b64encode(SHA512).decode(), "supplier": "John-David Dalton"},
+        metadata={
+            "integrity": "sha512-" + base64.b64encode(SHA512).decode(),
+            "supplier": "John-David Dalton",
+        },
         layer_digest=LAYER1,
     )
     bundled = Package(
@@ -159,7 +162,9 @@ def test_documents_validate_against_the_official_schemas(tmp_path: Path, output:
 
 
 @pytest.mark.parametrize("output", DOCUMENT_FORMATS, ids=str)
-def test_round_trip_keeps_packages_ids_layers_locations_and_edges(tmp_path: Path, output: InventoryFormat) -> None:
+def test_round_trip_keeps_packages_ids_layers_locations_and_edges(
+    tmp_path: Path, output: InventoryFormat
+) -> None:
     original = _inventory()
     back = read_sbom(_write(tmp_path, output))
 
@@ -213,15 +218,21 @@ def test_bundled_copy_nests_under_its_host(tmp_path: Path) -> None:
     assert ("lodash", "zlib") in contains
 
 
-def test_reproducible_documents_are_byte_identical_and_dated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reproducible_documents_are_byte_identical_and_dated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     for output in DOCUMENT_FORMATS:
         first = registry.encode(_inventory(), output, DocumentOptions(reproducible=True))
         assert first == registry.encode(_inventory(), output, DocumentOptions(reproducible=True))
-    cdx = json.loads(registry.encode(_inventory(), InventoryFormat.CYCLONEDX_JSON, DocumentOptions(reproducible=True)))
+    cdx = json.loads(
+        registry.encode(_inventory(), InventoryFormat.CYCLONEDX_JSON, DocumentOptions(reproducible=True))
+    )
     assert datetime.fromisoformat(cdx["metadata"]["timestamp"]) == datetime(2023, 5, 6, 7, 8, 9, tzinfo=UTC)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    cdx = json.loads(registry.encode(_inventory(), InventoryFormat.CYCLONEDX_JSON, DocumentOptions(reproducible=True)))
+    cdx = json.loads(
+        registry.encode(_inventory(), InventoryFormat.CYCLONEDX_JSON, DocumentOptions(reproducible=True))
+    )
     assert datetime.fromisoformat(cdx["metadata"]["timestamp"]) == datetime.fromtimestamp(1700000000, UTC)
     other = json.loads(registry.encode(_inventory(), InventoryFormat.CYCLONEDX_JSON, DocumentOptions()))
     assert other["serialNumber"] != cdx["serialNumber"]
@@ -292,5 +303,7 @@ def test_format_names_and_timestamps_are_checked() -> None:
         registry.parse_format("cyclonedx-json", "1.2")
     with pytest.raises(SbomError, match="ISO 8601"):
         registry.encode_with_options(_inventory(), InventoryFormat.SPDX_JSON, timestamp="yesterday")
-    doc = registry.encode_with_options(_inventory(), InventoryFormat.SPDX_JSON, timestamp="2024-02-03T04:05:06Z")
+    doc = registry.encode_with_options(
+        _inventory(), InventoryFormat.SPDX_JSON, timestamp="2024-02-03T04:05:06Z"
+    )
     assert json.loads(doc)["creationInfo"]["created"] == "2024-02-03T04:05:06Z"
