@@ -16,6 +16,8 @@ from hullscan.errors import LayerError
 BLOCK = 512
 CHUNK = 1 << 20
 _ZERO_BLOCK = bytes(BLOCK)
+_META_TYPES = frozenset((b"x", b"X", b"g", b"L", b"K"))
+_NO_DATA_TYPES = frozenset((b"1", b"2", b"3", b"4", b"5", b"6"))
 MAX_META_BYTES = 1 << 20
 """Largest PAX or GNU long-name record we accept."""
 
@@ -38,11 +40,9 @@ def _octal(field: bytes, what: str) -> int:
     if field and field[0] & 0x80:  # GNU base-256 for large values
         value = int.from_bytes(field[1:], "big")
         return -value if field[0] & 0x40 else value
-    text = field.split(b"\0", 1)[0].strip(b" \0")
-    if not text:
-        return 0
+    text = field.split(b"\0", 1)[0]
     try:
-        return int(text, 8)
+        return int(text, 8) if text.strip() else 0
     except ValueError as exc:
         raise LayerError(f"tar header field {what} is not a number: {text[:20]!r}") from exc
 
@@ -52,8 +52,9 @@ def _text(field: bytes) -> str:
 
 
 def _checksum_ok(header: bytes) -> bool:
-    stored = _octal(header[148:156], "chksum")
-    unsigned = sum(header) - sum(header[148:156]) + 8 * 32
+    field = header[148:156]
+    stored = _octal(field, "chksum")
+    unsigned = sum(header) - sum(field) + 8 * 32
     if stored == unsigned:
         return True
     signed = sum(b - 256 if b > 127 else b for b in header) - sum(
@@ -143,11 +144,6 @@ class TarStream:
         self._remaining -= count
         return data
 
-    def _finish_member(self) -> None:
-        self._skip(self._remaining + self._padding)
-        self._remaining = 0
-        self._padding = 0
-
     def _meta_data(self, size: int) -> bytes:
         if size > MAX_META_BYTES:
             raise LayerError(f"tar metadata record of {size} bytes is implausibly large")
@@ -155,41 +151,57 @@ class TarStream:
         self._skip(-size % BLOCK)
         return data
 
+    def _next_header(self) -> bytes | None:
+        """Return the next 512-byte header, or None at the end of the archive."""
+        skip = self._remaining + self._padding
+        self._remaining = self._padding = 0
+        pos = self._pos + skip
+        if pos + BLOCK <= len(self._buf):  # fast path: header already buffered
+            self._pos = pos + BLOCK
+            self.offset += skip + BLOCK
+            header = self._buf[pos : pos + BLOCK]
+        else:
+            self._skip(skip)
+            if not self._fill(BLOCK):
+                if len(self._buf) - self._pos:
+                    raise LayerError("layer tar stream ends inside a header (truncated)")
+                return None  # EOF without end-of-archive blocks: tolerated like GNU tar
+            header = self._take(BLOCK)
+        if header == _ZERO_BLOCK:
+            return None
+        # A header carrying the ustar magic where we expect it is well aligned; otherwise (old
+        # v7 tars, or a stream gone out of step through corruption) the checksum decides.
+        if header[257:262] != b"ustar" and not _checksum_ok(header):
+            raise LayerError(f"bad tar header checksum at offset {self.offset - BLOCK}")
+        return header
+
     def __iter__(self) -> Iterator[TarMember]:
         pax_global: dict[str, str] = {}
         pending: dict[str, str] = {}
         long_name: str | None = None
         long_link: str | None = None
-        while True:
-            self._finish_member()
-            if not self._fill(BLOCK):
-                if len(self._buf) - self._pos:
-                    raise LayerError("layer tar stream ends inside a header (truncated)")
-                return  # EOF without end-of-archive blocks: tolerated like GNU tar
-            header = self._take(BLOCK)
-            if header == _ZERO_BLOCK:
-                return
-            if not _checksum_ok(header):
-                raise LayerError(f"bad tar header checksum at offset {self.offset - BLOCK}")
+        while (header := self._next_header()) is not None:
             kind = header[156:157]
             size = _octal(header[124:136], "size")
             if size < 0:
                 raise LayerError("negative member size in tar header")
-            if kind in (b"x", b"X"):
-                pending.update(parse_pax(self._meta_data(size)))
+            if kind in _META_TYPES:
+                data = self._meta_data(size)
+                if kind == b"g":
+                    pax_global.update(parse_pax(data))
+                elif kind == b"L":
+                    long_name = _text(data)
+                elif kind == b"K":
+                    long_link = _text(data)
+                else:
+                    pending.update(parse_pax(data))
                 continue
-            if kind == b"g":
-                pax_global.update(parse_pax(self._meta_data(size)))
-                continue
-            if kind == b"L":
-                long_name = _text(self._meta_data(size))
-                continue
-            if kind == b"K":
-                long_link = _text(self._meta_data(size))
-                continue
-            member = self._member(header, kind, size, {**pax_global, **pending}, long_name, long_link)
-            pending, long_name, long_link = {}, None, None
-            data_size = member.size if kind not in (b"1", b"2", b"3", b"4", b"5", b"6") else 0
+            pax = {**pax_global, **pending} if pax_global else pending
+            member = self._member(header, kind, size, pax, long_name, long_link)
+            if pending:
+                pending = {}
+            long_name = long_link = None
+            data_size = 0 if kind in _NO_DATA_TYPES else member.size
             self._remaining = data_size
             self._padding = -data_size % BLOCK
             yield member
