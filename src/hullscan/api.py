@@ -169,17 +169,11 @@ def scan(
     progress: ProgressCallback | None = None,
     on_catalog_layer: Callable[[int], None] | None = None,
 ) -> ScanReport:
-    """Inventory an image (or read a `hullscan sbom -o json` file) and match it against the advisory DB."""
-    from pathlib import Path  # noqa: PLC0415
-
-    from hullscan.encode.scan_json import is_json_file, read_inventory  # noqa: PLC0415
+    """Inventory an image (or read an SBOM: CycloneDX, SPDX or hullscan JSON) and match it."""
     from hullscan.match.db import AdvisoryDB  # noqa: PLC0415
     from hullscan.match.matcher import filter_findings, match_inventory  # noqa: PLC0415
 
-    if is_json_file(Path(target)):
-        scanned = read_inventory(Path(target))
-    else:
-        scanned = inventory(target, options, progress, on_catalog_layer)
+    scanned = inventory(target, options, progress, on_catalog_layer)  # images and SBOMs alike
     with AdvisoryDB.open(db) as database:
         result = match_inventory(scanned, database)
         location = database.location.display()

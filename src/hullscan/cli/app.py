@@ -38,7 +38,7 @@ class _State:
 
 ImageArg = Annotated[str, typer.Argument(help="oci:DIR[:TAG], docker-archive:FILE, dir:ROOTFS, registry://HOST/REPO:TAG or a path")]
 ScopeOpt = Annotated[Scope, typer.Option("--scope", help="squashed: what the container sees; all-layers: every layer's files")]
-PlatformOpt = Annotated[str | None, typer.Option("--platform", help="OS/ARCH[/VARIANT] to pick from a multi-platform index")]
+PlatformOpt = Annotated[str | None, typer.Option("--platform", help="OS/ARCH or OS/ARCH/VARIANT to pick from a multi-platform index")]
 CacheOpt = Annotated[Path | None, typer.Option("--cache-dir", help="Cache directory (default: the user cache dir, or $HULLSCAN_CACHE_DIR)")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the per-layer cache")]
 MaxLayerOpt = Annotated[int, typer.Option("--max-layer-bytes", help="Largest uncompressed size one layer may expand to")]
