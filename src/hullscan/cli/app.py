@@ -88,13 +88,13 @@ class _LayerProgress:
         self.progress = Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed}/{task.total} layers"),
+            TextColumn("{task.fields[detail]}"),
             TimeElapsedColumn(),
             console=err,
             transient=True,
             disable=not err.is_terminal,
         )
-        self.task = self.progress.add_task("reading layers", total=total)
+        self.task = self.progress.add_task("reading layers", total=total, detail="")
         self.layers_read = 0
         self._lock = threading.Lock()
         self._timer = threading.Timer(SHOW_PROGRESS_AFTER_S, self._show)
@@ -119,12 +119,14 @@ class _LayerProgress:
     def __call__(self, layer: LayerRef, cached: bool) -> None:
         del layer, cached
         self.layers_read += 1
-        self.progress.advance(self.task)
+        self.progress.update(self.task, advance=1, detail=f"{self.layers_read} layers read")
 
     def cataloging(self, index: int) -> None:
         """Show the layer whose packages are being cataloged (the runner's `on_layer`)."""
         total = max(self.layers_read, index + 1)
-        self.progress.update(self.task, description=f"cataloging layer {index}", completed=index + 1, total=total)
+        detail = f"layer {index + 1}/{total}"
+        self.progress.update(self.task, description="cataloging", completed=index + 1, total=total)
+        self.progress.update(self.task, detail=detail)
 
 
 @app.callback()
