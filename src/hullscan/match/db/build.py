@@ -23,6 +23,7 @@ from hullscan.match.db import migrate
 from hullscan.match.db.errors import DatabaseError
 from hullscan.match.db.location import DbLocation, postgres_engine, sqlite_engine
 from hullscan.match.db.schema import ALL_TABLES
+from hullscan.match.db.vex_schema import VEX_TABLES
 
 _TMP_MARKER = ".tmp-"
 
@@ -175,7 +176,7 @@ def _schema_exists(connection: Connection, schema: str) -> bool:
 
 
 def _copy_schema(connection: Connection, source: str, destination: str) -> None:
-    for table in ALL_TABLES:
+    for table in (*ALL_TABLES, *VEX_TABLES):  # triage statements are carried forward too
         columns = ", ".join(f'"{column.name}"' for column in table.columns)
         connection.execute(
             text(
