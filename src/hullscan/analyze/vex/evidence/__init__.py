@@ -20,7 +20,9 @@ from pathlib import Path
 from hullscan.analyze.vex.context import Producer
 from hullscan.analyze.vex.evidence.changelog import changelog_backport
 from hullscan.analyze.vex.evidence.distro_triage import distro_triage
+from hullscan.analyze.vex.evidence.execute_path import execute_path
 from hullscan.analyze.vex.evidence.go_symbols import go_symbols
+from hullscan.analyze.vex.evidence.python_record import python_record
 from hullscan.analyze.vex.evidence.support_status import support_status_producer
 from hullscan.analyze.vex.evidence.whiteout import component_not_present
 
@@ -33,6 +35,8 @@ def default_producers(security_support_dir: Path | None = None) -> list[Producer
         changelog_backport,
         component_not_present,
         go_symbols,
+        python_record,
+        execute_path,
     ]
 
 
@@ -41,6 +45,8 @@ __all__ = [
     "component_not_present",
     "default_producers",
     "distro_triage",
+    "execute_path",
     "go_symbols",
+    "python_record",
     "support_status_producer",
 ]

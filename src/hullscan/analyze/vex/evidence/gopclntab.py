@@ -242,8 +242,6 @@ class _Reader:
         return _Func(name_off, pcdata, funcdata)
 
 
-
-
 def _varint(data: bytes, offset: int) -> tuple[int, int]:
     value = shift = 0
     while True:
