@@ -24,7 +24,6 @@ from hullscan.match.versioning import (
     InvalidVersionError,
     VersionScheme,
     evaluate,
-    fixed_versions,
 )
 from hullscan.model.finding import Caveat, Confidence, Evidence, Finding, FindingStatus, Severity
 from hullscan.model.inventory import Distro, Inventory
@@ -256,7 +255,7 @@ def _evaluate(
         return _uncertain(package, query, record, entry, Caveat.RANGE_UNPARSEABLE, str(error))
     if not verdict.affected:
         return None
-    fixed = _fixed(entry, query.scheme)
+    fixed = _fixed(record, query.scheme)
     fix = None
     for candidate in fixed:
         try:
@@ -268,11 +267,16 @@ def _evaluate(
     return _Hit(package, query, record, verdict.matched_by, fixed, fix, notes=verdict.notes)
 
 
-def _fixed(entry: Mapping[str, Any], scheme: VersionScheme) -> tuple[str, ...]:
-    try:
-        return tuple(fixed_versions(entry, scheme))
-    except InvalidRangeError:
-        return ()
+def _fixed(record: AffectedRecord, scheme: VersionScheme) -> tuple[str, ...]:
+    """Versions named by `fixed` events of non-GIT ranges, ascending in `scheme` (unparseable last)."""
+    named = {
+        event.version
+        for item in record.ranges
+        if item.type != "GIT"
+        for event in item.events
+        if event.kind == "fixed"
+    }
+    return _sorted_versions(named, scheme)
 
 
 def _uncertain(
@@ -286,7 +290,7 @@ def _uncertain(
     """A record we cannot judge: kept as `under_investigation` unless it has nothing to judge by."""
     if not entry["versions"] and all(item["type"] == "GIT" for item in entry["ranges"]):
         return None
-    return _Hit(package, query, record, "", _fixed(entry, query.scheme), None, caveat, (reason,))
+    return _Hit(package, query, record, "", _fixed(record, query.scheme), None, caveat, (reason,))
 
 
 # ----- merging hits into findings ----------------------------------------------------------------
@@ -413,32 +417,16 @@ def _evidence(hit: _Hit) -> Evidence:
 
 
 def _sorted_versions(versions: set[str], scheme: VersionScheme) -> tuple[str, ...]:
-    def key(text: str) -> tuple[int, Any, str]:
+    """Ascending in `scheme`; versions it cannot parse go last, by text."""
+    valid: list[tuple[Any, str]] = []
+    invalid: list[str] = []
+    for text in versions:
         try:
-            return (0, _Ordered(scheme, text), text)
+            valid.append((scheme.parse(text), text))
         except InvalidVersionError:
-            return (1, 0, text)
-
-    return tuple(sorted(versions, key=key))
-
-
-class _Ordered:
-    """Sort adapter: orders version strings by a scheme's `compare`."""
-
-    __slots__ = ("scheme", "text")
-
-    def __init__(self, scheme: VersionScheme, text: str) -> None:
-        scheme.parse(text)
-        self.scheme = scheme
-        self.text = text
-
-    def __lt__(self, other: _Ordered) -> bool:
-        return self.scheme.compare(self.text, other.text) < 0
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Ordered) and self.scheme.compare(self.text, other.text) == 0
-
-    __hash__ = None  # type: ignore[assignment]
+            invalid.append(text)
+    valid.sort(key=lambda pair: pair[0])
+    return (*(text for _, text in valid), *sorted(invalid))
 
 
 def _applicable_fix(fixes: Sequence[str | None], scheme: VersionScheme) -> str | None:

@@ -38,6 +38,7 @@ class AdvisoryFacts:
     max_score: float | None
     severities: tuple[SeverityEntry, ...] = ()
     database_specific: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """Only the `severity` (GHSA) and `urgency` (Debian) members, read with SQL JSON extraction."""
 
 
 def advisory_facts(database: AdvisoryDB, ids: Iterable[str]) -> dict[str, AdvisoryFacts]:
@@ -45,17 +46,24 @@ def advisory_facts(database: AdvisoryDB, ids: Iterable[str]) -> dict[str, Adviso
     table = db_schema.advisory
     wanted = sorted(set(ids))
     found: dict[str, AdvisoryFacts] = {}
+    specific = table.c.database_specific
     for start in range(0, len(wanted), _CHUNK):
         query = select(
-            table.c.id, table.c.summary, table.c.max_score, table.c.severity, table.c.database_specific
+            table.c.id,
+            table.c.summary,
+            table.c.max_score,
+            table.c.severity,
+            specific["severity"].as_string().label("severity_text"),
+            specific["urgency"].as_string().label("urgency_text"),
         ).where(table.c.id.in_(wanted[start : start + _CHUNK]))
         for row in database.connection.execute(query):
+            extracted = {"severity": row.severity_text, "urgency": row.urgency_text}
             found[row.id] = AdvisoryFacts(
                 id=row.id,
                 summary=row.summary or "",
                 max_score=row.max_score,
                 severities=tuple(_severity(item) for item in row.severity or () if isinstance(item, Mapping)),
-                database_specific=row.database_specific if isinstance(row.database_specific, Mapping) else {},
+                database_specific={key: value for key, value in extracted.items() if isinstance(value, str)},
             )
     return found
 
