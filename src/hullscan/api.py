@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hullscan.catalog.bundled.link import link_bundled, with_hosts
@@ -329,3 +330,45 @@ def compare(
             database.close()
     report = dedup(references, options, [found for _, found in pairs]) if with_dedup else None
     return compare_facts([facts for facts, _ in pairs], report)
+
+
+def triage(
+    report: ScanReport,
+    target: str,
+    options: ScanOptions,
+    *,
+    db: str | None = None,
+    vex_documents: Sequence[Path] = (),
+    policy_file: Path | None = None,
+    producers: Sequence[Any] | None = None,
+    image_repository: str | None = None,
+    use_store: bool = True,
+) -> Any:
+    """Apply triage statements to a scan: stored ones, `vex_documents`, and evidence producers.
+
+    `producers=None` runs the registered evidence producers; `()` runs none. Returns a
+    `hullscan.analyze.vex.TriageResult` (effective statuses, deciding statements, warnings).
+    """
+    from hullscan.analyze import vex  # noqa: PLC0415 - triage loads on demand
+    from hullscan.match.db import AdvisoryDB  # noqa: PLC0415
+
+    policy = vex.load_policy(policy_file)
+    chosen = vex.registered_producers() if producers is None else list(producers)
+    repository = vex.image_repository(report.inventory.image, image_repository)
+    view = _triage_view(target, options) if chosen else None
+    inputs = vex.TriageInputs(documents=tuple(vex_documents), producers=tuple(chosen), use_store=use_store)
+    with AdvisoryDB.open(db) as database:
+        return vex.triage(report, inputs, policy, database=database, view=view, repository=repository)
+
+
+def _triage_view(target: str, options: ScanOptions) -> FileView | None:
+    """The image's file view for evidence producers (None for SBOM input); layers come from the cache."""
+    from hullscan.encode.scan_json import is_json_file  # noqa: PLC0415
+    from hullscan.sbomread import sbom_document  # noqa: PLC0415
+
+    if is_json_file(Path(target)) or sbom_document(target) is not None:
+        return None
+    analyzers: list[Any] = default_analyzers()
+    policy = capture_policy(default_catalogers(), analyzers)
+    _, view = open_view(target, options, policy)
+    return view

@@ -6,7 +6,7 @@ import sys
 import threading
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -253,6 +253,9 @@ class ScanFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     SARIF = "sarif"
+    OPENVEX = "openvex"
+    CYCLONEDX_VEX = "cyclonedx-vex"
+    CSAF = "csaf"
 
 
 class FailOn(StrEnum):
@@ -273,6 +276,16 @@ FailOnOpt = Annotated[FailOn | None, typer.Option("--fail-on", help="Exit 1 when
 OnlyFixedOpt = Annotated[bool, typer.Option("--only-fixed", help="Show only findings that a newer version fixes")]
 IgnoreUnfixedOpt = Annotated[bool, typer.Option("--ignore-unfixed", help="Hide affected findings with no fix yet")]
 OutFileOpt = Annotated[Path | None, typer.Option("--file", help="Write to this file instead of stdout")]
+VexFilesOpt = Annotated[
+    list[Path] | None, typer.Option("--vex", help="OpenVEX, CycloneDX or CSAF VEX document to apply (repeatable)")
+]
+PolicyOpt = Annotated[Path | None, typer.Option("--policy", help="TOML triage policy: which statements suppress")]
+ShowSuppressedOpt = Annotated[bool, typer.Option("--show-suppressed", help="List findings that statements suppress")]
+ExplainOpt = Annotated[str | None, typer.Option("--explain", help="Print the evidence chain of one vulnerability")]
+ImageRepoOpt = Annotated[
+    str | None, typer.Option("--image-repo", help="Repository `image:REPO` statements name (default: from the image)")
+]
+NoEvidenceOpt = Annotated[bool, typer.Option("--no-evidence", help="Do not run the automated evidence producers")]
 
 
 @app.command()
@@ -293,6 +306,12 @@ def scan(
     username: UserOpt = None,
     password: PasswordOpt = None,
     insecure: InsecureOpt = False,
+    vex: VexFilesOpt = None,
+    policy: PolicyOpt = None,
+    show_suppressed: ShowSuppressedOpt = False,
+    explain: ExplainOpt = None,
+    image_repo: ImageRepoOpt = None,
+    no_evidence: NoEvidenceOpt = False,
 ) -> None:
     """Match an image's packages against the advisory database (exit 1 on --fail-on, 2 on errors)."""
     from hullscan.match.matcher import threshold_reached  # noqa: PLC0415
@@ -304,21 +323,30 @@ def scan(
             report = api.scan(
                 target, options, db=db, only_fixed=only_fixed, ignore_unfixed=ignore_unfixed, progress=progress
             )
+        triaged = api.triage(
+            report, target, options, db=db, vex_documents=vex or (), policy_file=policy,
+            producers=() if no_evidence else None, image_repository=image_repo,
+        )
     except HullscanError as error:
         _fail(error)
-    _write_scan(report, output, file)
-    if fail_on is not None and threshold_reached(report.findings, Severity(fail_on.value)):
+    _write_scan(triaged.effective_report(show_suppressed=show_suppressed), output, file, triaged)
+    _print_triage(triaged, output, explain)
+    shown = triaged.effective_report().findings
+    if fail_on is not None and threshold_reached(shown, Severity(fail_on.value)):
         raise typer.Exit(EXIT_THRESHOLD)
 
 
-def _write_scan(report: ScanReport, output: ScanFormat, file: Path | None) -> None:
+def _write_scan(report: ScanReport, output: ScanFormat, file: Path | None, triaged: Any = None) -> None:
     from hullscan.encode import sarif, scan_json, scan_table  # noqa: PLC0415
 
     if output is ScanFormat.TABLE:
         console = Console(file=file.open("w", encoding="utf-8"), width=200) if file else out
         scan_table.print_scan(console, report)
         return
-    text = scan_json.encode(report) if output is ScanFormat.JSON else sarif.encode(report)
+    if output in _VEX_FORMATS:
+        text = _scan_vex(triaged, output)
+    else:
+        text = scan_json.encode(report) if output is ScanFormat.JSON else sarif.encode(report)
     if file:
         file.write_text(text, encoding="utf-8")
     else:
@@ -530,6 +558,215 @@ def dedup_command(
         compare_table.print_dedup(console, report)
     else:
         _emit(compare_markdown.encode_dedup(report), file)
+
+# ----- triage (VEX) -------------------------------------------------------------------------------
+
+_VEX_FORMATS = (ScanFormat.OPENVEX, ScanFormat.CYCLONEDX_VEX, ScanFormat.CSAF)
+
+
+class VexFormat(StrEnum):
+    """Document formats of `hullscan vex export`."""
+
+    OPENVEX = "openvex"
+    CYCLONEDX = "cyclonedx"
+    CSAF = "csaf"
+
+
+def _vex_text(statements: Any, fmt: VexFormat, author: str) -> str:
+    from hullscan.analyze.vex.timestamps import now  # noqa: PLC0415
+    from hullscan.encode import csaf, cyclonedx_vex, openvex  # noqa: PLC0415
+
+    encoders = {VexFormat.OPENVEX: openvex.encode, VexFormat.CYCLONEDX: cyclonedx_vex.encode, VexFormat.CSAF: csaf.encode}
+    return encoders[fmt](statements, author=author, timestamp=now())
+
+
+def _scan_vex(triaged: Any, output: ScanFormat) -> str:
+    from hullscan.analyze.vex import statements_for_scan  # noqa: PLC0415
+    from hullscan.analyze.vex.timestamps import now  # noqa: PLC0415
+
+    fmt = {ScanFormat.OPENVEX: VexFormat.OPENVEX, ScanFormat.CYCLONEDX_VEX: VexFormat.CYCLONEDX}.get(output, VexFormat.CSAF)
+    for warning in triaged.effective_report().warnings:
+        err.print(f"warning: {warning}", markup=False, highlight=False)
+    return _vex_text(statements_for_scan(triaged, now()), fmt, "hullscan")
+
+
+def _print_triage(triaged: Any, output: ScanFormat, explain: str | None) -> None:
+    """The signal-vs-noise summary (table output) and `--explain` (stdout for tables, else stderr)."""
+    from hullscan.analyze.vex.explain import explain_lines, summary_lines  # noqa: PLC0415
+
+    console = out if output is ScanFormat.TABLE else err
+    lines = summary_lines(triaged) if output is ScanFormat.TABLE else []
+    if explain:
+        lines += explain_lines(triaged, explain)
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
+
+
+vex_app = typer.Typer(name="vex", help="Triage statements with reasons, kept in the database.", no_args_is_help=True)
+app.add_typer(vex_app)
+
+
+class VexStatus(StrEnum):
+    """Statuses of `vex add`."""
+
+    NOT_AFFECTED = "not_affected"
+    AFFECTED = "affected"
+    FIXED = "fixed"
+    UNDER_INVESTIGATION = "under_investigation"
+
+
+class VexJustification(StrEnum):
+    """Justifications of `vex add --status not_affected`."""
+
+    COMPONENT_NOT_PRESENT = "component_not_present"
+    VULNERABLE_CODE_NOT_PRESENT = "vulnerable_code_not_present"
+    VULNERABLE_CODE_NOT_IN_EXECUTE_PATH = "vulnerable_code_not_in_execute_path"
+    VULNERABLE_CODE_CANNOT_BE_CONTROLLED_BY_ADVERSARY = "vulnerable_code_cannot_be_controlled_by_adversary"
+    INLINE_MITIGATIONS_ALREADY_EXIST = "inline_mitigations_already_exist"
+
+
+def _default_author() -> str:
+    import getpass  # noqa: PLC0415
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+AuthorOpt = Annotated[str | None, typer.Option("--author", help="Who makes the statement (default: the login name)")]
+
+
+@vex_app.command("add")
+def vex_add(
+    vulnerability: Annotated[str, typer.Argument(help="Vulnerability id (CVE, GHSA, OSV id)")],
+    product: Annotated[str, typer.Option("--product", help="A package purl (version optional) or image:REPO")],
+    status: Annotated[VexStatus, typer.Option("--status", help="The vulnerability's status in the product")],
+    justification: Annotated[VexJustification | None, typer.Option("--justification", help="Why not_affected")] = None,
+    impact: Annotated[str | None, typer.Option("--impact", help="Why not_affected, in words")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="What to do (required for affected)")] = None,
+    subcomponent: Annotated[
+        str | None, typer.Option("--subcomponent", help="With image:REPO: the package purl (version optional)")
+    ] = None,
+    version_range: Annotated[
+        str | None, typer.Option("--version-range", help="Only these package versions, e.g. '<3.0.12'")
+    ] = None,
+    author: AuthorOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Record a triage statement (kept with author and time; applies to later builds too)."""
+    from hullscan.analyze.vex import StatementError, add_statement  # noqa: PLC0415
+    from hullscan.model.finding import FindingStatus  # noqa: PLC0415
+    from hullscan.model.vex import Justification, StatementEvidence, VexStatement  # noqa: PLC0415
+
+    who = author or _default_author()
+    statement = VexStatement(
+        vulnerability=vulnerability,
+        product=product,
+        status=FindingStatus(status.value),
+        justification=Justification(justification.value) if justification else None,
+        impact_statement=impact,
+        action_statement=action,
+        author=who,
+        evidence=(StatementEvidence("human", impact or action or status.value, None),),
+        subcomponent=subcomponent,
+        version_range=version_range,
+        source="human",
+    )
+    try:
+        if statement.status is FindingStatus.AFFECTED and not action:
+            raise StatementError("an affected statement needs --action (what to do about it)")
+        stored = add_statement(db, statement)
+    except HullscanError as error:
+        _fail(error)
+    out.print(f"{stored.statement_id}: {vulnerability} {status.value} for {product}", markup=False, highlight=False)
+
+
+@vex_app.command("list")
+def vex_list(
+    product: Annotated[str | None, typer.Option("--product", help="Only statements about this product")] = None,
+    history: Annotated[bool, typer.Option("--history", help="Include revoked statements")] = False,
+    db: DbOpt = None,
+) -> None:
+    """List triage statements (active ones; --history for the whole audit log)."""
+    from rich.table import Table  # noqa: PLC0415
+
+    from hullscan.analyze.vex import statement_history  # noqa: PLC0415
+
+    try:
+        rows = statement_history(db)
+    except HullscanError as error:
+        _fail(error)
+    table = Table(header_style="bold")
+    for column in ("ID", "Vulnerability", "Product", "Status", "Reason", "Author", "Time", "Revoked"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        item = row.statement
+        if (not history and not row.active) or (product and product not in (item.product, item.subcomponent)):
+            continue
+        target = item.product + (f" / {item.subcomponent}" if item.subcomponent else "")
+        reason = item.justification.value if item.justification else (item.impact_statement or item.action_statement or "")
+        revoked = f"{row.revocation.recorded_at} by {row.revocation.author}" if row.revocation else ""
+        table.add_row(
+            item.statement_id, item.vulnerability, target, item.status.value, reason, item.author, item.timestamp, revoked
+        )
+    out.print(table)
+
+
+@vex_app.command("revoke")
+def vex_revoke(
+    statement_id: Annotated[str, typer.Argument(help="The statement's ID (see `vex list`)")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why it no longer holds")] = None,
+    author: AuthorOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Withdraw a statement (recorded as a new audit entry; the statement stays in the history)."""
+    from hullscan.analyze.vex import revoke  # noqa: PLC0415
+
+    try:
+        revocation = revoke(db, statement_id, author or _default_author(), reason)
+    except HullscanError as error:
+        _fail(error)
+    out.print(f"revoked {statement_id} at {revocation.recorded_at}", markup=False, highlight=False)
+
+
+@vex_app.command("import")
+def vex_import(
+    document: Annotated[Path, typer.Argument(help="OpenVEX 0.2.0, CycloneDX VEX or CSAF 2.0 VEX JSON")],
+    db: DbOpt = None,
+) -> None:
+    """Store the statements of a VEX document (upstream projects, vendors); bad ones are reported."""
+    from hullscan.analyze.vex import add_statements, read_document  # noqa: PLC0415
+
+    try:
+        parsed = read_document(document)
+        stored = add_statements(db, parsed.statements)
+    except HullscanError as error:
+        _fail(error)
+    for warning in parsed.warnings:
+        err.print(f"warning: {warning}", markup=False, highlight=False)
+    out.print(
+        f"imported {len(stored)} statement(s) from {parsed.name} ({parsed.format}); {len(parsed.warnings)} warning(s)",
+        markup=False, highlight=False,
+    )
+
+
+@vex_app.command("export")
+def vex_export(
+    output: Annotated[VexFormat, typer.Option("--output", "-o", help="Document format")] = VexFormat.OPENVEX,
+    file: OutFileOpt = None,
+    author: AuthorOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Write the active statements as one VEX document."""
+    from hullscan.analyze.vex import active_statements  # noqa: PLC0415
+
+    try:
+        text = _vex_text(active_statements(db), output, author or _default_author())
+    except HullscanError as error:
+        _fail(error)
+    _emit(text, file)
+
 
 
 def main() -> None:

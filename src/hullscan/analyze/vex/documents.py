@@ -183,7 +183,8 @@ def _openvex_statement(
     notes = _text(item.get("status_notes"))
     targets = list(_openvex_products(item.get("products"), where, collector))
     if not targets:
-        collector.warn(where, "no usable product")
+        if item.get("products") == []:
+            collector.warn(where, "empty products list")
         return
     for product, subcomponent, version_range in targets:
         collector.statements.append(

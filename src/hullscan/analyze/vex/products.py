@@ -48,8 +48,8 @@ def image_repository(description: ImageDescription | None, override: str | None 
     """The repository an image belongs to, as `image:REPO` statements name it.
 
     `override` wins; a registry reference gives `HOST/REPO`; a docker-archive its first repo tag
-    without the tag; an OCI layout (`oci:DIR[:TAG]`, a repository whose tags are versions) or a root
-    directory gives the directory's name.
+    without the tag; an OCI layout (`oci:DIR[:TAG]`, a repository whose tags are versions) its full
+    image name when its index records one, else the layout directory's name; a root directory its name.
     """
     if override:
         return override.removeprefix(IMAGE_PREFIX)
@@ -59,8 +59,11 @@ def image_repository(description: ImageDescription | None, override: str | None 
         from hullscan.source.registry import parse_registry_reference  # noqa: PLC0415 - registry code on demand
 
         return parse_registry_reference(description.reference).name
-    if description.repo_tags:
+    full_names = [tag for tag in description.repo_tags if "/" in tag]
+    if description.source_kind == "docker-archive" and description.repo_tags:
         return _strip_tag(description.repo_tags[0])
+    if full_names:
+        return _strip_tag(full_names[0])
     kind, _, rest = description.reference.partition(":")
     if kind in {"oci", "oci-dir", "dir"} and rest:
         path = rest if kind == "dir" else _strip_selector(rest)
