@@ -119,7 +119,9 @@ def _build_python_stage(suite: str, work: Path) -> None:
     _copy_tree(base.rootfs, stage)
     chroot_run(stage, ["apt-get", "update", "-q"], mount_proc=True)
     chroot_run(
-        stage, ["apt-get", "install", "-y", "-q", "--no-install-recommends", "python3", "python3-venv"], mount_proc=True
+        stage,
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "python3", "python3-venv"],
+        mount_proc=True,
     )
     chroot_run(stage, ["apt-get", "clean"])
     for path in (stage / "var/lib/apt/lists").glob("*_*"):
@@ -172,7 +174,9 @@ def venv_image(pins: Sequence[str]) -> BuiltImage:
     return BuiltImage(root / "oci", root / "rootfs", (*stage.layers, layer))
 
 
-def _derived(key: str, stage_rootfs: Path, layers: Sequence[LayerBlob], extra: Sequence[LayerBlob], spec: ImageSpec) -> BuiltImage:
+def _derived(
+    key: str, stage_rootfs: Path, layers: Sequence[LayerBlob], extra: Sequence[LayerBlob], spec: ImageSpec
+) -> BuiltImage:
     """An image = `layers` + `extra` whose root is a copy of `stage_rootfs` with `extra` applied."""
 
     def build(work: Path) -> None:

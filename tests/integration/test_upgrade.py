@@ -128,7 +128,9 @@ class TestRebaseBookwormToTrixie:
         assert expected <= renamed
         assert not {old_name for old_name, _ in expected} & removed
 
-    def test_removed_and_added_deb_packages_match_dpkg_query(self, pair: UpgradePair, report: UpgradeReport) -> None:
+    def test_removed_and_added_deb_packages_match_dpkg_query(
+        self, pair: UpgradePair, report: UpgradeReport
+    ) -> None:
         old, new = _installed(pair.old.rootfs), _installed(pair.new.rootfs)
         renamed = {c.name for c in report.packages if c.kind is ChangeKind.RENAMED}
         renamed_to = {c.new_name for c in report.packages if c.kind is ChangeKind.RENAMED}
@@ -138,8 +140,10 @@ class TestRebaseBookwormToTrixie:
         assert added | renamed_to == new.keys() - old.keys()
 
     def test_base_change(self, report: UpgradeReport) -> None:
-        assert report.base.old_distro is not None and report.base.old_distro.version_id == "12"
-        assert report.base.new_distro is not None and report.base.new_distro.version_id == "13"
+        assert report.base.old_distro is not None
+        assert report.base.old_distro.version_id == "12"
+        assert report.base.new_distro is not None
+        assert report.base.new_distro.version_id == "13"
         assert report.base.base_replaced
 
 
@@ -161,7 +165,8 @@ class TestPatchUpdates:
         assert expected
         for name in expected:
             before, after = Version(old[name]).release, Version(new[name]).release
-            assert before[:2] == after[:2] and before < after  # the images really differ by patch level only
+            assert before[:2] == after[:2]
+            assert before < after
         changes = {canonicalize_name(c.name): c for c in report.packages}
         assert set(changes) == expected
         assert all(c.kind is ChangeKind.UPGRADED and c.bump is Bump.PATCH for c in changes.values())
@@ -195,7 +200,9 @@ class TestRemovedLibrary:
             missing = set(_LDD_NOT_FOUND.findall(output))
             if not missing:
                 continue
-            dynamic = subprocess.run([readelf, "-d", str(root / path.lstrip("/"))], capture_output=True, text=True).stdout
+            dynamic = subprocess.run(
+                [readelf, "-d", str(root / path.lstrip("/"))], check=False, capture_output=True, text=True
+            ).stdout
             direct = set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^]]+)\]", dynamic))
             expected |= {(path, soname) for soname in missing & direct}
         return expected
@@ -223,11 +230,20 @@ class TestUnsatisfiedRequiresDist:
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert result.returncode == 1
-        missing = set(re.findall(r"^(\S+) \S+ requires (\S+), which is not installed", result.stdout, re.MULTILINE))
-        conflicts = set(re.findall(r"^(\S+) \S+ has requirement (\S+), but you have", result.stdout, re.MULTILINE))
-        assert missing and conflicts
+        missing = set(
+            re.findall(r"^(\S+) \S+ requires (\S+), which is not installed", result.stdout, re.MULTILINE)
+        )
+        conflicts = set(
+            re.findall(r"^(\S+) \S+ has requirement (\S+), but you have", result.stdout, re.MULTILINE)
+        )
+        assert missing
+        assert conflicts
         problems = [p for p in report.dependencies if p.ecosystem == "python" and not p.pre_existing]
-        got_missing = {(p.package, re.split(r"[<>=!~;\[ ]", p.requirement)[0]) for p in problems if p.kind is ProblemKind.MISSING}
+        got_missing = {
+            (p.package, re.split(r"[<>=!~;\[ ]", p.requirement)[0])
+            for p in problems
+            if p.kind is ProblemKind.MISSING
+        }
         got_conflicts = {(p.package, p.requirement) for p in problems if p.kind is ProblemKind.VERSION}
         assert got_missing == missing
         assert got_conflicts == conflicts
@@ -243,12 +259,32 @@ def test_cli_formats_and_fail_on(cache: Path, tmp_path: Path) -> None:
     assert json_run.exit_code == 0, json_run.output
     assert json.loads(json_run.stdout)["verdict"] == "safe"
     html_file = tmp_path / "report.html"
-    assert runner.invoke(app, [*base, "-o", "html", "--file", str(html_file), "--fail-on", "review"]).exit_code == 0
+    assert (
+        runner.invoke(app, [*base, "-o", "html", "--file", str(html_file), "--fail-on", "review"]).exit_code
+        == 0
+    )
     page = html_file.read_text()
-    assert page.startswith("<!DOCTYPE html>") and "src=" not in page and "href=" not in page
+    assert page.startswith("<!DOCTYPE html>")
+    assert "src=" not in page
+    assert "href=" not in page
     broken = requires_pair()
-    failing = runner.invoke(app, ["upgrade", broken.old.reference, broken.new.reference, "--cache-dir", str(cache), "-o", "markdown", "--fail-on", "breaking"])
+    failing = runner.invoke(
+        app,
+        [
+            "upgrade",
+            broken.old.reference,
+            broken.new.reference,
+            "--cache-dir",
+            str(cache),
+            "-o",
+            "markdown",
+            "--fail-on",
+            "breaking",
+        ],
+    )
     assert failing.exit_code == 1
     assert "certifi" in failing.stdout
-    missing = runner.invoke(app, ["upgrade", str(tmp_path / "nope"), pair.new.reference, "--cache-dir", str(cache)])
+    missing = runner.invoke(
+        app, ["upgrade", str(tmp_path / "nope"), pair.new.reference, "--cache-dir", str(cache)]
+    )
     assert missing.exit_code == 2

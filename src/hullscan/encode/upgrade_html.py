@@ -24,7 +24,9 @@ def _inline(text: str) -> str:
 
 def _table(lines: list[str]) -> str:
     header = [c.strip() for c in lines[0].strip("|").split(" | ")]
-    rows = [[c.strip().replace("\\|", "|") for c in line.strip().strip("|").split(" | ")] for line in lines[2:]]
+    rows = [
+        [c.strip().replace("\\|", "|") for c in line.strip().strip("|").split(" | ")] for line in lines[2:]
+    ]
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -61,7 +63,7 @@ def encode(report: UpgradeReport) -> str:
     verdict = report.verdict.value
     title = html.escape(f"hullscan upgrade: {verdict}")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>{_STYLE}</style></head>\n"
-        f"<body class=\"{verdict}\">\n<p class=\"{verdict}\"><strong>Verdict: {verdict}</strong></p>\n{body}\n</body></html>\n"
+        f'<body class="{verdict}">\n<p class="{verdict}"><strong>Verdict: {verdict}</strong></p>\n{body}\n</body></html>\n'
     )

@@ -41,7 +41,11 @@ def _packages(report: UpgradeReport) -> list[str]:
         )
         for c in report.packages
     ]
-    return lines + (table(("ecosystem", "change", "package", "old", "new", "bump", "note"), rows) if rows else ["No package changes.\n"])
+    return lines + (
+        table(("ecosystem", "change", "package", "old", "new", "bump", "note"), rows)
+        if rows
+        else ["No package changes.\n"]
+    )
 
 
 def _base(report: UpgradeReport) -> list[str]:
@@ -53,8 +57,14 @@ def _base(report: UpgradeReport) -> list[str]:
         + (" (base replaced)" if base.base_replaced else ""),
         "",
     ]
-    rows = [("old", layer.index, layer.diff_id or layer.digest, layer.size, layer.visible_bytes, layer.created_by) for layer in base.old_layers]
-    rows += [("new", layer.index, layer.diff_id or layer.digest, layer.size, layer.visible_bytes, layer.created_by) for layer in base.new_layers]
+    rows = [
+        ("old", layer.index, layer.diff_id or layer.digest, layer.size, layer.visible_bytes, layer.created_by)
+        for layer in base.old_layers
+    ]
+    rows += [
+        ("new", layer.index, layer.diff_id or layer.digest, layer.size, layer.visible_bytes, layer.created_by)
+        for layer in base.new_layers
+    ]
     return lines + table(("image", "#", "diff_id", "stored bytes", "visible bytes", "created by"), rows)
 
 
@@ -63,22 +73,44 @@ def _abi(report: UpgradeReport) -> list[str]:
     lines = ["## ABI\n", f"{abi.elf_objects} ELF objects checked in NEW.\n"]
     if abi.interpreters is not None:
         i = abi.interpreters
-        lines.append(f"- Python: {', '.join(i.old_versions) or 'none'} → {', '.join(i.new_versions) or 'none'} (default {i.old_default} → {i.new_default})\n")
+        lines.append(
+            f"- Python: {', '.join(i.old_versions) or 'none'} → {', '.join(i.new_versions) or 'none'} (default {i.old_default} → {i.new_default})\n"
+        )
     if abi.unresolved:
-        lines += table(("consumer", "needs", "was", "found elsewhere"), [(u.consumer, u.soname, u.old_provider or "", ", ".join(u.found_elsewhere)) for u in abi.unresolved])
+        lines += table(
+            ("consumer", "needs", "was", "found elsewhere"),
+            [
+                (u.consumer, u.soname, u.old_provider or "", ", ".join(u.found_elsewhere))
+                for u in abi.unresolved
+            ],
+        )
     if abi.missing_symbols:
-        lines += table(("consumer", "missing symbols", "exported in OLD by"), [(m.consumer, ", ".join(m.symbols), ", ".join(m.old_providers)) for m in abi.missing_symbols])
+        lines += table(
+            ("consumer", "missing symbols", "exported in OLD by"),
+            [(m.consumer, ", ".join(m.symbols), ", ".join(m.old_providers)) for m in abi.missing_symbols],
+        )
     if abi.stranded_site_packages:
-        lines += table(("site-packages", "built for", "NEW reads with", "distributions"), [(s.path, s.built_for, ", ".join(s.readers) or "none", s.distributions) for s in abi.stranded_site_packages])
+        lines += table(
+            ("site-packages", "built for", "NEW reads with", "distributions"),
+            [
+                (s.path, s.built_for, ", ".join(s.readers) or "none", s.distributions)
+                for s in abi.stranded_site_packages
+            ],
+        )
     if abi.stranded_extensions:
-        lines += table(("extension module", "ABI", "NEW loads with"), [(s.path, s.abi, ", ".join(s.readers) or "none") for s in abi.stranded_extensions])
+        lines += table(
+            ("extension module", "ABI", "NEW loads with"),
+            [(s.path, s.abi, ", ".join(s.readers) or "none") for s in abi.stranded_extensions],
+        )
     return lines
 
 
 def _dependencies(report: UpgradeReport) -> list[str]:
     if not report.dependencies:
         return ["## Dependencies\n", "All declared dependencies are satisfied in NEW.\n"]
-    rows = [(p.ecosystem, p.describe(), p.location, "yes" if p.pre_existing else "") for p in report.dependencies]
+    rows = [
+        (p.ecosystem, p.describe(), p.location, "yes" if p.pre_existing else "") for p in report.dependencies
+    ]
     return ["## Dependencies\n", *table(("ecosystem", "problem", "where", "pre-existing"), rows)]
 
 
@@ -87,7 +119,9 @@ def _vulnerabilities(report: UpgradeReport) -> list[str]:
     lines = ["## Vulnerabilities\n"]
     if delta.status.value != "computed":
         return [*lines, f"{delta.note}\n"]
-    lines.append(f"fixed {len(delta.fixed)}, introduced {len(delta.introduced)}, remaining {len(delta.remaining)} ({delta.note})\n")
+    lines.append(
+        f"fixed {len(delta.fixed)}, introduced {len(delta.introduced)}, remaining {len(delta.remaining)} ({delta.note})\n"
+    )
     rows = [("fixed", v.id, v.package, v.version, v.severity) for v in delta.fixed]
     rows += [("introduced", v.id, v.package, v.version, v.severity) for v in delta.introduced]
     return lines + (table(("", "id", "package", "version", "severity"), rows) if rows else [])
@@ -99,7 +133,10 @@ def _configuration(report: UpgradeReport) -> list[str]:
     if config.image_config:
         lines += table(("field", "old", "new"), [(c.field, c.old, c.new) for c in config.image_config])
     if config.etc:
-        lines += table(("/etc file", "change", "conffile of", "detail"), [(e.path, e.kind.value, e.conffile_of or "", e.detail) for e in config.etc])
+        lines += table(
+            ("/etc file", "change", "conffile of", "detail"),
+            [(e.path, e.kind.value, e.conffile_of or "", e.detail) for e in config.etc],
+        )
     return lines
 
 

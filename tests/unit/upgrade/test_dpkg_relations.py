@@ -63,7 +63,9 @@ def test_problems_match_apt_get_check(tmp_path: Path) -> None:
     status = root / "var/lib/dpkg/status"
     status.parent.mkdir(parents=True)
     status.write_text(STATUS)
-    problems = dpkg_problems(read_dpkg_status(DirectoryView(root, "dir:test", CapturePolicy(wants=lambda _path: True), Limits())))
+    problems = dpkg_problems(
+        read_dpkg_status(DirectoryView(root, "dir:test", CapturePolicy(wants=lambda _path: True), Limits()))
+    )
     report = _apt_check(status, tmp_path / "apt")
     apt_depends: set[tuple[str, str]] = set()
     current = ""
@@ -75,7 +77,11 @@ def test_problems_match_apt_get_check(tmp_path: Path) -> None:
     apt_breaks = set(re.findall(r"Breaks: (\S+)", report))
     assert ("app", "libfoo1") in apt_depends
     assert "oldtool" in apt_breaks
-    depends = {(p.package, p.requirement.split()[0]) for p in problems if p.kind in (ProblemKind.MISSING, ProblemKind.VERSION)}
+    depends = {
+        (p.package, p.requirement.split()[0])
+        for p in problems
+        if p.kind in (ProblemKind.MISSING, ProblemKind.VERSION)
+    }
     assert depends == apt_depends
     assert {p.requirement.split()[0] for p in problems if p.kind is ProblemKind.BREAKS} == apt_breaks
     assert all(p.package != "gone" for p in problems)

@@ -43,7 +43,9 @@ def oracle() -> dict[str, bool]:
         "const pairs=JSON.parse(require('fs').readFileSync(0,'utf8'));"
         "console.log(JSON.stringify(pairs.map(([v,r])=>s.satisfies(v,r))));"
     )
-    result = subprocess.run(["node", "-e", script], input=json.dumps(pairs), capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["node", "-e", script], input=json.dumps(pairs), capture_output=True, text=True, check=True
+    )
     answers = json.loads(result.stdout)
     return {f"{v}|{r}": bool(a) for (v, r), a in zip(pairs, answers, strict=True)}
 

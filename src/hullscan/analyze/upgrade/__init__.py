@@ -26,7 +26,7 @@ from hullscan.analyze.upgrade.model import (
     Verdict,
 )
 from hullscan.analyze.upgrade.packages import diff_packages
-from hullscan.analyze.upgrade.python_abi import python_layout
+from hullscan.analyze.upgrade.python_abi import PythonLayout, python_layout
 from hullscan.analyze.upgrade.verdict import decide
 from hullscan.analyze.upgrade.vulnerabilities import vulnerability_delta
 from hullscan.errors import HullscanError
@@ -82,8 +82,7 @@ def _replaces(entries: Sequence[DpkgEntry]) -> dict[str, frozenset[str]]:
     return {e.name: frozenset(r.name for r in e.replaces) for e in entries}
 
 
-def _problems(side: ImageSide, entries: Sequence[DpkgEntry]) -> list[DependencyProblem]:
-    layout = python_layout(side.view)
+def _problems(side: ImageSide, entries: Sequence[DpkgEntry], layout: PythonLayout) -> list[DependencyProblem]:
     platform = side.inventory.image.platform
     architecture = platform.architecture if platform is not None else None
     packages = side.inventory.packages
@@ -99,11 +98,22 @@ def compare_images(old: ImageSide, new: ImageSide, vulnerability_note: str = "")
     old_entries, new_entries = read_dpkg_status(old.view), read_dpkg_status(new.view)
     changes, unchanged = diff_packages(old.inventory.packages, new.inventory.packages, _replaces(new_entries))
     base = _base(old, new)
-    abi = abi_report(old.view, new.view, old.inventory.image.config.env, new.inventory.image.config.env)
-    dependencies = tuple(mark_pre_existing(_problems(new, new_entries), _problems(old, old_entries)))
+    old_python, new_python = python_layout(old.view), python_layout(new.view)
+    abi = abi_report(
+        old.view,
+        new.view,
+        old.inventory.image.config.env,
+        new.inventory.image.config.env,
+        (old_python, new_python),
+    )
+    dependencies = tuple(
+        mark_pre_existing(_problems(new, new_entries, new_python), _problems(old, old_entries, old_python))
+    )
     vulnerabilities = vulnerability_delta(old.findings, new.findings, vulnerability_note)
     etc = etc_changes(old.view, new.view, old.inventory.packages, new.inventory.packages)
-    config = configuration_report(old.inventory.image, new.inventory.image, etc, base.old_layers, base.new_layers)
+    config = configuration_report(
+        old.inventory.image, new.inventory.image, etc, base.old_layers, base.new_layers
+    )
     packages = tuple(changes)
     verdict, reasons = decide(packages, base, abi, dependencies, vulnerabilities, config)
     return UpgradeReport(

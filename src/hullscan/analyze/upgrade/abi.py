@@ -15,6 +15,7 @@ from hullscan.analyze.upgrade.elf_links import (
 )
 from hullscan.analyze.upgrade.model import AbiReport, MissingSymbol, Severity, UnresolvedLibrary
 from hullscan.analyze.upgrade.python_abi import (
+    PythonLayout,
     interpreter_change,
     python_layout,
     stranded_extensions,
@@ -73,7 +74,9 @@ def _missing_symbols(old: _Side, new: _Side) -> list[MissingSymbol]:
     found: list[MissingSymbol] = []
     for path in sorted(new.objects):
         consumer = new.objects[path]
-        candidates = [s for s in consumer.imports if s in old_exports.providers and s not in new_exports.providers]
+        candidates = [
+            s for s in consumer.imports if s in old_exports.providers and s not in new_exports.providers
+        ]
         if not candidates:
             continue
         loaded = new.resolver.closure(consumer)
@@ -84,10 +87,16 @@ def _missing_symbols(old: _Side, new: _Side) -> list[MissingSymbol]:
     return found
 
 
-def abi_report(old_view: FileView, new_view: FileView, old_env: Sequence[str], new_env: Sequence[str]) -> AbiReport:
+def abi_report(
+    old_view: FileView,
+    new_view: FileView,
+    old_env: Sequence[str],
+    new_env: Sequence[str],
+    layouts: tuple[PythonLayout, PythonLayout] | None = None,
+) -> AbiReport:
     """Return the ABI section for an upgrade from `old_view` to `new_view`."""
     old, new = _side(old_view, old_env), _side(new_view, new_env)
-    old_python, new_python = python_layout(old_view), python_layout(new_view)
+    old_python, new_python = layouts or (python_layout(old_view), python_layout(new_view))
     notes: list[str] = []
     if not new.objects and not old.objects:
         notes.append("no ELF analyses in either image (was the elf analyzer run?)")

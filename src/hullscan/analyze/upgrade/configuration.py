@@ -43,7 +43,9 @@ def _env_changes(old: ImageConfig, new: ImageConfig) -> list[ConfigChange]:
     changes = []
     for name in sorted(before.keys() | after.keys()):
         if before.get(name) != after.get(name):
-            changes.append(ConfigChange(f"env.{name}", before.get(name, "(unset)"), after.get(name, "(unset)")))
+            changes.append(
+                ConfigChange(f"env.{name}", before.get(name, "(unset)"), after.get(name, "(unset)"))
+            )
     return changes
 
 
@@ -71,9 +73,7 @@ def image_config_changes(old: ImageConfig, new: ImageConfig) -> list[ConfigChang
 
 def _etc_records(view: FileView) -> dict[str, FileRecord]:
     return {
-        r.path: r
-        for r in view.files()
-        if r.visible and r.path.startswith(ETC) and r.kind is not FileKind.DIR
+        r.path: r for r in view.files() if r.visible and r.path.startswith(ETC) and r.kind is not FileKind.DIR
     }
 
 
@@ -146,7 +146,9 @@ def layer_infos(description: ImageDescription, view: FileView) -> tuple[LayerInf
         diff_id = layer.diff_id or (diff_ids[layer.index] if layer.index < len(diff_ids) else None)
         created = history[layer.index] if layer.index < len(history) else ""
         infos.append(
-            LayerInfo(layer.index, layer.digest, diff_id, layer.size, contributed.get(layer.index, 0), created)
+            LayerInfo(
+                layer.index, layer.digest, diff_id, layer.size, contributed.get(layer.index, 0), created
+            )
         )
     if not infos:
         infos.append(LayerInfo(0, view.layer_digest(0) or "dir", None, 0, contributed.get(0, 0)))

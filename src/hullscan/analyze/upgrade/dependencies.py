@@ -81,7 +81,9 @@ def _requirement_problem(
     target = installed.get(normalize_name(requirement.name))
     text = str(requirement)
     if target is None:
-        return DependencyProblem("python", package.name, package.version, text, ProblemKind.MISSING, location=site)
+        return DependencyProblem(
+            "python", package.name, package.version, text, ProblemKind.MISSING, location=site
+        )
     try:
         ok = requirement.specifier.contains(target.version, prereleases=True)
     except InvalidVersion:
@@ -99,7 +101,11 @@ def python_problems(
     machine = _GOARCH_TO_MACHINE.get(architecture or "", architecture or host_platform.machine())
     environments: dict[str, tuple[str | None, list[Package]]] = {}
     for package in packages:
-        if package.type is not PackageType.PYTHON or package.metadata.get("kind") != "installed" or not package.visible:
+        if (
+            package.type is not PackageType.PYTHON
+            or package.metadata.get("kind") != "installed"
+            or not package.visible
+        ):
             continue
         site = str(package.metadata.get("site_packages", ""))
         key, version = _environment_key(view, site, default_python)
@@ -133,7 +139,9 @@ def _npm_spec(spec: str) -> tuple[str | None, str] | None:
     return None, text
 
 
-def _npm_problem(package: Package, dependency: str, spec: str, field: str, by_dir: dict[str, Package]) -> DependencyProblem | None:
+def _npm_problem(
+    package: Package, dependency: str, spec: str, field: str, by_dir: dict[str, Package]
+) -> DependencyProblem | None:
     parsed = _npm_spec(spec)
     if parsed is None:
         return None
@@ -144,7 +152,9 @@ def _npm_problem(package: Package, dependency: str, spec: str, field: str, by_di
     if found_dir is None:
         if field != "dependencies":
             return None
-        return DependencyProblem("npm", package.name, package.version, requirement, ProblemKind.MISSING, location=package_dir)
+        return DependencyProblem(
+            "npm", package.name, package.version, requirement, ProblemKind.MISSING, location=package_dir
+        )
     target = by_dir[found_dir]
     try:
         ok = satisfies(target.version, range_text) and (alias is None or target.name == alias)
@@ -153,7 +163,9 @@ def _npm_problem(package: Package, dependency: str, spec: str, field: str, by_di
     if ok:
         return None
     found = f"{target.name} {target.version}"
-    return DependencyProblem("npm", package.name, package.version, requirement, ProblemKind.VERSION, found, package_dir)
+    return DependencyProblem(
+        "npm", package.name, package.version, requirement, ProblemKind.VERSION, found, package_dir
+    )
 
 
 def npm_problems(packages: Sequence[Package]) -> list[DependencyProblem]:
@@ -161,7 +173,9 @@ def npm_problems(packages: Sequence[Package]) -> list[DependencyProblem]:
     installed = [
         p
         for p in packages
-        if p.type is PackageType.NPM and p.metadata.get("kind") == "installed" and not p.metadata.get("os_owned_path")
+        if p.type is PackageType.NPM
+        and p.metadata.get("kind") == "installed"
+        and not p.metadata.get("os_owned_path")
     ]
     by_dir = {str(p.metadata.get("path")): p for p in installed}
     problems: list[DependencyProblem] = []
@@ -187,7 +201,9 @@ def _version_ok(installed: str | None, relation: Relation) -> bool:
         result = _DPKG.compare(installed, relation.version)
     except InvalidVersionError:
         return True
-    return {"<<": result < 0, "<=": result <= 0, "=": result == 0, ">=": result >= 0, ">>": result > 0}[relation.op]
+    return {"<<": result < 0, "<=": result <= 0, "=": result == 0, ">=": result >= 0, ">>": result > 0}[
+        relation.op
+    ]
 
 
 class _Installed:
@@ -236,7 +252,9 @@ def _negative_problems(entry: DpkgEntry, installed: _Installed) -> list[Dependen
                 if hit.name == entry.name:
                     continue
                 found = f"{hit.name} {hit.version}"
-                problems.append(DependencyProblem("deb", entry.name, entry.version, relation.text, kind, found))
+                problems.append(
+                    DependencyProblem("deb", entry.name, entry.version, relation.text, kind, found)
+                )
     return problems
 
 
@@ -250,7 +268,9 @@ def dpkg_problems(entries: Sequence[DpkgEntry]) -> list[DependencyProblem]:
     return list(dict.fromkeys(problems))
 
 
-def mark_pre_existing(new: Sequence[DependencyProblem], old: Sequence[DependencyProblem]) -> list[DependencyProblem]:
+def mark_pre_existing(
+    new: Sequence[DependencyProblem], old: Sequence[DependencyProblem]
+) -> list[DependencyProblem]:
     """Return NEW's problems, flagging those OLD had too (same package, requirement and kind)."""
     before = {(p.ecosystem, p.package, p.requirement, p.kind, p.location) for p in old}
     marked: list[DependencyProblem] = []

@@ -61,7 +61,9 @@ def parse_relations(value: str | None) -> tuple[tuple[Relation, ...], ...]:
             op = found.group("op")
             op = {"<": "<=", ">": ">="}.get(op, op) if op else None  # obsolete forms
             alternatives.append(
-                Relation(found.group("name"), op, found.group("version"), found.group("arch"), alternative.strip())
+                Relation(
+                    found.group("name"), op, found.group("version"), found.group("arch"), alternative.strip()
+                )
             )
         if alternatives:
             groups.append(tuple(alternatives))

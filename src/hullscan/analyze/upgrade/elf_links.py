@@ -90,7 +90,11 @@ def elf_objects(view: FileView) -> dict[str, ElfObject]:
     """Return every loadable ELF object of the view by path (regular files only)."""
     found: dict[str, ElfObject] = {}
     for record in view.files():
-        if not record.visible or record.kind is not FileKind.FILE or record.path.startswith(_SKIPPED_PREFIXES):
+        if (
+            not record.visible
+            or record.kind is not FileKind.FILE
+            or record.path.startswith(_SKIPPED_PREFIXES)
+        ):
             continue
         summary = view.analysis(record.path, "elf")
         if summary is None:
@@ -132,7 +136,9 @@ def ld_so_conf_dirs(view: FileView, path: str = LD_SO_CONF, depth: int = 0) -> l
             continue
         if line.startswith("include"):
             for pattern in line.split()[1:]:
-                absolute = pattern if pattern.startswith("/") else posixpath.join(posixpath.dirname(path), pattern)
+                absolute = (
+                    pattern if pattern.startswith("/") else posixpath.join(posixpath.dirname(path), pattern)
+                )
                 for included in _conf_files(view, absolute):
                     dirs.extend(ld_so_conf_dirs(view, included, depth + 1))
             continue

@@ -22,7 +22,7 @@ class Severity(StrEnum):
 
 
 class Verdict(StrEnum):
-    """The overall answer: is moving from OLD to NEW safe?"""
+    """The overall answer to whether moving from OLD to NEW is safe."""
 
     SAFE = "safe"
     REVIEW = "review"

@@ -17,9 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_VERSION = re.compile(
-    r"^\s*[v=]*\s*(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?\s*$"
-)
+_VERSION = re.compile(r"^\s*[v=]*\s*(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?\s*$")
 _PARTIAL = re.compile(
     r"^[v=]*(\d+|[xX*])?(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$"
 )
@@ -97,7 +95,7 @@ def _partial(text: str) -> tuple[int | None, int | None, int | None, tuple[int |
     major, minor, patch, pre = found.groups()
     numbers: list[int | None] = []
     for part in (major, minor, patch):
-        numbers.append(None if _wild(part) or (numbers and numbers[-1] is None) else int(part))  # type: ignore[arg-type]
+        numbers.append(None if _wild(part) or (numbers and numbers[-1] is None) else int(str(part)))
     return numbers[0], numbers[1], numbers[2], _prerelease(pre) if numbers[2] is not None else ()
 
 
@@ -145,7 +143,9 @@ def _primitive(op: str, text: str) -> list[_Comparator]:
     if patch is not None and minor is not None:
         return [_Comparator(op, SemVer(major, minor, patch, pre))]
     if op == ">":
-        return [_Comparator(">=", SemVer(major, minor + 1, 0) if minor is not None else SemVer(major + 1, 0, 0))]
+        return [
+            _Comparator(">=", SemVer(major, minor + 1, 0) if minor is not None else SemVer(major + 1, 0, 0))
+        ]
     if op == "<=":
         return [_Comparator("<", _upper(major, minor))]
     if op == "<":
@@ -195,7 +195,9 @@ def _set_allows(comparators: list[_Comparator], version: SemVer) -> bool:
     if not version.prerelease:
         return True
     return any(
-        c.version.prerelease and c.version.major == version.major and c.version.minor == version.minor
+        c.version.prerelease
+        and c.version.major == version.major
+        and c.version.minor == version.minor
         and c.version.patch == version.patch
         for c in comparators
     )

@@ -63,9 +63,7 @@ def _version_change(old: Package, new: Package) -> PackageChange | None:
     else:
         kind = ChangeKind.UPGRADED if direction < 0 else ChangeKind.DOWNGRADED
     bump = classify(ecosystem, old.version, new.version) if direction is not None else Bump.UNKNOWN
-    return PackageChange(
-        ecosystem, kind, old.name, old.version, new.version, bump=bump, location=_place(new)
-    )
+    return PackageChange(ecosystem, kind, old.name, old.version, new.version, bump=bump, location=_place(new))
 
 
 def _stem(name: str) -> str:

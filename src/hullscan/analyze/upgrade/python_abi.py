@@ -18,7 +18,9 @@ from hullscan.fileview.interface import FileView
 from hullscan.model.files import FileKind, FileRecord
 
 _INTERPRETER = re.compile(r"/bin/python(\d+\.\d+)$")
-_VERSIONED_SITE = re.compile(r"^(?P<prefix>.*)/lib(?:64)?/python(?P<version>\d+\.\d+)t?/(?:site|dist)-packages$")
+_VERSIONED_SITE = re.compile(
+    r"^(?P<prefix>.*)/lib(?:64)?/python(?P<version>\d+\.\d+)t?/(?:site|dist)-packages$"
+)
 _VERSION_IN_PATH = re.compile(r"/python(\d+\.\d+)t?/")
 _EXTENSION = re.compile(r"\.cpython-(\d)(\d+)[a-z]*(?:-[^./]+)?\.so$")
 _SITE_NAMES = ("site-packages", "dist-packages")
@@ -123,7 +125,9 @@ def stranded_site_packages(old: PythonLayout, new: PythonLayout) -> list[Strande
             continue
         version = _dir_version(site_dir) or ""
         found.append(
-            StrandedSitePackages(site_dir, version, new.site_dirs[site_dir], new.distributions.get(site_dir, 0))
+            StrandedSitePackages(
+                site_dir, version, new.site_dirs[site_dir], new.distributions.get(site_dir, 0)
+            )
         )
     return found
 

@@ -28,19 +28,24 @@ def _package_reasons(changes: tuple[PackageChange, ...]) -> list[Reason]:
     counts = Counter((c.ecosystem, c.kind) for c in changes)
     for (ecosystem, kind), count in sorted(counts.items()):
         if kind in (ChangeKind.REMOVED, ChangeKind.DOWNGRADED, ChangeKind.CHANGED):
-            reasons.append(Reason(Severity.REVIEW, "packages", f"{count} {ecosystem} package(s) {kind.value}"))
+            reasons.append(
+                Reason(Severity.REVIEW, "packages", f"{count} {ecosystem} package(s) {kind.value}")
+            )
     majors = [c for c in changes if c.kind is ChangeKind.UPGRADED and c.bump in _REVIEW_BUMPS]
     for change in majors[:20]:
         text = f"{change.ecosystem} {change.name} {change.old_version} → {change.new_version} ({change.bump})"
         reasons.append(Reason(Severity.REVIEW, "packages", text))
     if len(majors) > 20:
-        reasons.append(Reason(Severity.REVIEW, "packages", f"... and {len(majors) - 20} more major/epoch upgrades"))
+        reasons.append(
+            Reason(Severity.REVIEW, "packages", f"... and {len(majors) - 20} more major/epoch upgrades")
+        )
     return reasons
 
 
 def _base_reasons(base: BaseChange) -> list[Reason]:
     reasons: list[Reason] = []
     if base.distro_changed:
+
         def name(distro: object) -> str:
             return getattr(distro, "pretty_name", None) or str(getattr(distro, "purl_qualifier", "none"))
 
@@ -57,21 +62,35 @@ def _abi_reasons(abi: AbiReport) -> list[Reason]:
         for item in abi.unresolved
     ]
     reasons += [
-        Reason(Severity.BREAKING, "abi", f"{item.consumer}: undefined symbol(s) no longer exported: {', '.join(item.symbols[:5])}")
+        Reason(
+            Severity.BREAKING,
+            "abi",
+            f"{item.consumer}: undefined symbol(s) no longer exported: {', '.join(item.symbols[:5])}",
+        )
         for item in abi.missing_symbols
     ]
     interpreters = abi.interpreters
     if interpreters is not None and interpreters.changed:
         before = ", ".join(interpreters.old_versions) or "none"
         after = ", ".join(interpreters.new_versions) or "none"
-        severity = Severity.BREAKING if abi.stranded_extensions or abi.stranded_site_packages else Severity.REVIEW
+        severity = (
+            Severity.BREAKING if abi.stranded_extensions or abi.stranded_site_packages else Severity.REVIEW
+        )
         reasons.append(Reason(severity, "abi", f"Python interpreter changed: {before} → {after}"))
     reasons += [
-        Reason(Severity.BREAKING, "abi", f"site-packages {item.path} (Python {item.built_for}) is not read by NEW's Python {', '.join(item.readers) or 'none'}")
+        Reason(
+            Severity.BREAKING,
+            "abi",
+            f"site-packages {item.path} (Python {item.built_for}) is not read by NEW's Python {', '.join(item.readers) or 'none'}",
+        )
         for item in abi.stranded_site_packages
     ]
     reasons += [
-        Reason(Severity.BREAKING, "abi", f"extension module {item.path} ({item.abi}) cannot load in Python {', '.join(item.readers) or 'none'}")
+        Reason(
+            Severity.BREAKING,
+            "abi",
+            f"extension module {item.path} ({item.abi}) cannot load in Python {', '.join(item.readers) or 'none'}",
+        )
         for item in abi.stranded_extensions
     ]
     return reasons
@@ -79,7 +98,11 @@ def _abi_reasons(abi: AbiReport) -> list[Reason]:
 
 def _dependency_reasons(problems: tuple[DependencyProblem, ...]) -> list[Reason]:
     return [
-        Reason(Severity.BREAKING if p.kind is not ProblemKind.VERSION else Severity.REVIEW, "dependencies", p.describe())
+        Reason(
+            Severity.BREAKING if p.kind is not ProblemKind.VERSION else Severity.REVIEW,
+            "dependencies",
+            p.describe(),
+        )
         for p in problems
         if not p.pre_existing
     ]
@@ -88,7 +111,9 @@ def _dependency_reasons(problems: tuple[DependencyProblem, ...]) -> list[Reason]
 def _vulnerability_reasons(delta: VulnerabilityDelta) -> list[Reason]:
     if not delta.introduced:
         return []
-    return [Reason(Severity.REVIEW, "vulnerabilities", f"{len(delta.introduced)} vulnerabilit(y/ies) introduced")]
+    return [
+        Reason(Severity.REVIEW, "vulnerabilities", f"{len(delta.introduced)} vulnerabilit(y/ies) introduced")
+    ]
 
 
 def _config_reasons(config: ConfigReport) -> list[Reason]:

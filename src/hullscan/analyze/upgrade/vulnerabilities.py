@@ -34,7 +34,9 @@ def _index(findings: Sequence[Finding]) -> dict[tuple[str, str, str], Finding]:
     return chosen
 
 
-def vulnerability_delta(old: Sequence[Finding] | None, new: Sequence[Finding] | None, note: str = "") -> VulnerabilityDelta:
+def vulnerability_delta(
+    old: Sequence[Finding] | None, new: Sequence[Finding] | None, note: str = ""
+) -> VulnerabilityDelta:
     """Return fixed / introduced / remaining; `None` on either side means not computed."""
     if old is None or new is None:
         return VulnerabilityDelta(VulnerabilityStatus.NOT_COMPUTED, note or NOT_COMPUTED_NOTE)
