@@ -77,6 +77,7 @@ class LayeredView(FileView):
         self._openers = list(openers) if openers else None
         self._limits = limits or Limits()
         self._visible = squash(self.layers)
+        self._sorted: list[FileRecord] | None = None
         self._warnings = tuple(w for layer in self.layers for w in layer.warnings)
 
     @property
@@ -85,8 +86,9 @@ class LayeredView(FileView):
 
     def files(self) -> Iterator[FileRecord]:
         if self.scope is Scope.SQUASHED:
-            for path in sorted(self._visible):
-                yield self._visible[path]
+            if self._sorted is None:
+                self._sorted = [self._visible[path] for path in sorted(self._visible)]
+            yield from self._sorted
             return
         everything: list[FileRecord] = []
         for layer in self.layers:
@@ -147,7 +149,9 @@ class LayeredView(FileView):
         return fetched
 
     def analysis(self, path: str, analyzer: str) -> Any:
-        record = self.resolve(path)
+        record = self._visible.get(path)
+        if record is None or record.kind is not FileKind.FILE:
+            record = self.resolve(path)  # only links need the walk
         if record is None:
             return None
         return self.layers[record.layer_index].analyses.get(record.path, {}).get(analyzer)
