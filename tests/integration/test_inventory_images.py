@@ -321,9 +321,9 @@ def test_relate_pass_is_fast(removal: BuiltImage, removal_inventory: Inventory, 
     from hullscan.relate.ownership import relate_ownership  # noqa: PLC0415
 
     _, view = api.open_view(removal.reference, ScanOptions(cache_dir=tmp_path / "c"))
-    start = time.perf_counter()
+    start = time.process_time()
     relate_ownership(view, removal_inventory.packages)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert removal_inventory.files is not None
     per_60k = elapsed * 60_000 / removal_inventory.files.total_files
     assert per_60k < 1.0, f"{elapsed:.3f} s for {removal_inventory.files.total_files} files"

@@ -204,9 +204,9 @@ def test_sixty_thousand_files_in_well_under_a_second() -> None:
     listed = [p.replace("/usr/share/many/", "/usr/share/alias/") for p in paths[:50_000]]
     packages = [_deb(f"p{i}", listed[i::50]) for i in range(50)]
     view = _MemoryView(paths, {"/usr/share/alias": "many"})
-    start = time.perf_counter()
+    start = time.process_time()
     result = relate_ownership(view, packages)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert result.files.of(OwnerClass.OS).files == 50_000
     assert len(result.files.unowned) == 10_000
     assert elapsed < 1.0, elapsed  # about 0.15 s on the 2-core CI machine; generous for noise
