@@ -35,26 +35,49 @@ _DOUBT_WORDS = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class ChangelogMention:
-    """One changelog line naming a CVE, in the entry of `version`."""
+    """One changelog line naming a CVE, in the entry of `version`, with its whole bullet."""
 
     version: str
     line: str
     line_number: int
+    bullet: str = ""
+    """The change item (`* ...` and its continuation lines) the line belongs to."""
+
+    @property
+    def says_fixed(self) -> bool:
+        """True when the item reads like a fix (fix/patch/security words, no revert/not-affected)."""
+        text = self.bullet or self.line
+        return bool(_FIX_WORDS.search(text)) and not _DOUBT_WORDS.search(text)
+
+
+def _bullets(text: str) -> Iterator[tuple[str, list[tuple[int, str]]]]:
+    """(entry version, [(line number, line)] of one change item) for every item of every entry."""
+    version: str | None = None
+    item: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        stripped = line.strip()
+        starts_item = header is not None or stripped.startswith(("* ", "- ", "+ ", "[")) or not stripped
+        if starts_item or stripped.startswith("-- "):
+            if version is not None and item:
+                yield version, item
+            item = []
+        if header is not None:
+            version = header.group(2)
+        elif stripped and not stripped.startswith("-- "):
+            item.append((number, stripped))
+    if version is not None and item:
+        yield version, item
 
 
 def parse_mentions(text: str) -> dict[str, list[ChangelogMention]]:
     """CVE id (upper case) -> the lines naming it, each with the version of its entry."""
     mentions: dict[str, list[ChangelogMention]] = defaultdict(list)
-    version: str | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header:
-            version = header.group(2)
-            continue
-        if version is None:
-            continue
-        for cve in {m.upper() for m in _CVE.findall(line)}:
-            mentions[cve].append(ChangelogMention(version, line.strip(), number))
+    for version, item in _bullets(text):
+        bullet = " ".join(line for _, line in item)
+        for number, line in item:
+            for cve in dict.fromkeys(m.upper() for m in _CVE.findall(line)):
+                mentions[cve].append(ChangelogMention(version, line, number, bullet))
     return mentions
 
 
@@ -71,7 +94,7 @@ def _installed_version(package: Package) -> str:
 def fixing_mention(mentions: Sequence[ChangelogMention], installed: str) -> ChangelogMention | None:
     """The first line naming the CVE in an entry at or below `installed`, fix-worded lines first."""
     eligible = [m for m in mentions if _at_or_below(m.version, installed)]
-    worded = [m for m in eligible if _FIX_WORDS.search(m.line) and not _DOUBT_WORDS.search(m.line)]
+    worded = [m for m in eligible if m.says_fixed]
     chosen = worded or eligible
     return chosen[0] if chosen else None
 
@@ -84,13 +107,12 @@ def _at_or_below(version: str, installed: str) -> bool:
 
 
 def _statement(finding: Finding, cve: str, mention: ChangelogMention, path: str) -> VexStatement:
-    worded = bool(_FIX_WORDS.search(mention.line)) and not _DOUBT_WORDS.search(mention.line)
     evidence = StatementEvidence(
         "changelog", f"{mention.version}: {mention.line}", f"{path}:{mention.line_number}"
     )
     return statement(
         finding, FindingStatus.FIXED, (evidence,),
-        confidence=StatementConfidence.HIGH if worded else StatementConfidence.MEDIUM,
+        confidence=StatementConfidence.HIGH if mention.says_fixed else StatementConfidence.MEDIUM,
         impact=f"the package's changelog names {cve} in version {mention.version}, "
         f"at or below the installed {_installed_version(finding.package)}",
     )  # fmt: skip
