@@ -18,7 +18,7 @@ import io
 import mmap
 import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -254,12 +254,13 @@ class _Reader:
         imports: list[str] = []
         if dynsym is not None:
             strings, raw = self._symbol_table(dynsym)
+            name_at = _string_reader(strings)
             for st_name, st_info, shndx, value in _symbol_rows(self.elf, raw):
                 if shndx == 0:
                     if st_info >> 4:  # binding other than local
-                        imports.append(_cstring(strings, st_name))
+                        imports.append(name_at(st_name))
                     continue
-                name = _cstring(strings, st_name)
+                name = name_at(st_name)
                 if st_info >> 4:
                     exports.append(name)
                 if name in wanted:
@@ -509,6 +510,17 @@ def _scanned_section(name: str) -> bool:
 def _returns(code: bytes) -> bool:
     """Return True if `code` starts with `ret`, `pop rbp; ret` or `rep ret`."""
     return code.startswith((b"\xc3", b"\x5d\xc3", b"\xf3\xc3"))
+
+
+def _string_reader(table: bytes) -> Callable[[int], str]:
+    """Return `offset -> _cstring(table, offset)`, faster for many lookups in one table."""
+    padded = table + b"\x00"  # `find` then never fails below len(table) and slices as _cstring does
+    find = padded.find
+
+    def name_at(offset: int) -> str:
+        return padded[offset : find(b"\x00", offset)].decode("utf-8", "replace")
+
+    return name_at
 
 
 def _cstring(table: bytes, offset: int) -> str:
