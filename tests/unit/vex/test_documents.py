@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
 from vex_support import FIXTURES, csaf_errors, openvex_errors
 
 from hullscan.analyze.vex import DocumentError, read_document
@@ -18,9 +20,6 @@ def test_handwritten_fixtures_follow_their_specs() -> None:
 
 
 def test_cyclonedx_fixture_is_valid_cyclonedx_1_6() -> None:
-    from cyclonedx.schema import SchemaVersion
-    from cyclonedx.validation.json import JsonStrictValidator
-
     text = (FIXTURES / "cyclonedx-vex-handwritten.json").read_text()
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
 

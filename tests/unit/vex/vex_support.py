@@ -66,6 +66,6 @@ def finding(vulnerability: str, pkg: Package, aliases: tuple[str, ...] = ()) -> 
 
 
 def report(*findings: Finding, reference: str = "oci:/images/example:1") -> ScanReport:
-    packages = tuple(dict.fromkeys(f.package for f in findings))
+    packages = tuple({f.package.id: f.package for f in findings}.values())
     image = ImageDescription(reference=reference, source_kind="oci")
     return ScanReport(inventory=Inventory(image=image, packages=packages), findings=findings)

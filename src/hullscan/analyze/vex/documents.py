@@ -259,6 +259,10 @@ def _subcomponents(
             yield sub_purl, None, version_range
 
 
+_Target = tuple[str, str | None, str | None]
+"""(product, subcomponent, version range)."""
+
+
 # ----- CycloneDX ---------------------------------------------------------------------------------
 
 
@@ -287,9 +291,9 @@ def _cdx_author(metadata: Mapping[str, Any]) -> str:
     return "unknown"
 
 
-def _cdx_refs(data: Mapping[str, Any]) -> dict[str, tuple[str, str | None]]:
+def _cdx_refs(data: Mapping[str, Any]) -> dict[str, _Target]:
     """bom-ref -> (product, subcomponent): components inside a container are subcomponents of its image."""
-    found: dict[str, tuple[str, str | None]] = {}
+    found: dict[str, _Target] = {}
     metadata = data.get("metadata")
     roots = (
         [metadata["component"]]
@@ -303,18 +307,17 @@ def _cdx_refs(data: Mapping[str, Any]) -> dict[str, tuple[str, str | None]]:
     return found
 
 
-def _cdx_walk(
-    component: Mapping[str, Any], image: str | None, found: dict[str, tuple[str, str | None]]
-) -> None:
+def _cdx_walk(component: Mapping[str, Any], image: str | None, found: dict[str, _Target]) -> None:
     purl = component.get("purl")
     mapped = product_from_purl(purl) if isinstance(purl, str) else None
     product = mapped[0] if mapped else None
+    version_range = mapped[1] if mapped else None
     ref = component.get("bom-ref")
     if isinstance(ref, str) and product:
         if product.startswith(IMAGE_PREFIX) or image is None:
-            found[ref] = (product, None)
+            found[ref] = (product, None, version_range)
         else:
-            found[ref] = (image, product)
+            found[ref] = (image, product, version_range)
     inner = product if product and product.startswith(IMAGE_PREFIX) else image
     for child in component.get("components") or ():
         if isinstance(child, dict):
@@ -335,7 +338,7 @@ def _cdx_properties(item: Mapping[str, Any]) -> dict[str, str]:
 def _cdx_vulnerability(
     item: Mapping[str, Any],
     where: str,
-    refs: Mapping[str, tuple[str, str | None]],
+    refs: Mapping[str, _Target],
     author: str,
     document_time: Any,
     collector: _Collector,
@@ -376,7 +379,7 @@ def _cdx_vulnerability(
         if not isinstance(ref, str) or ref not in refs:
             collector.warn(where, f"affects unknown component {ref!r}")
             continue
-        product, subcomponent = refs[ref]
+        product, subcomponent, version_range = refs[ref]
         collector.statements.append(
             VexStatement(
                 vulnerability=vulnerability,
@@ -391,6 +394,7 @@ def _cdx_vulnerability(
                     StatementEvidence("cyclonedx", f"analysis.state {state}", f"{collector.name}#{where}"),
                 ),
                 subcomponent=subcomponent,
+                version_range=version_range,
                 source=collector.name,
             )
         )
@@ -448,14 +452,14 @@ def _csaf(data: Mapping[str, Any], collector: _Collector) -> None:
             )
 
 
-def _csaf_products(tree: Mapping[str, Any]) -> dict[str, tuple[str, str | None] | None]:
-    """product_id -> (product, subcomponent), or None when the product has no purl."""
-    found: dict[str, tuple[str, str | None] | None] = {}
+def _csaf_products(tree: Mapping[str, Any]) -> dict[str, _Target | None]:
+    """product_id -> (product, subcomponent, range), or None when the product has no purl."""
+    found: dict[str, _Target | None] = {}
     for full in _csaf_full_names(tree):
         helper = full.get("product_identification_helper") or {}
         purl = helper.get("purl") if isinstance(helper, dict) else None
         mapped = product_from_purl(purl) if isinstance(purl, str) else None
-        found[str(full.get("product_id"))] = (mapped[0], None) if mapped else None
+        found[str(full.get("product_id"))] = (mapped[0], None, mapped[1]) if mapped else None
     for relation in tree.get("relationships") or ():
         if not isinstance(relation, dict) or not isinstance(relation.get("full_product_name"), dict):
             continue
@@ -463,7 +467,7 @@ def _csaf_products(tree: Mapping[str, Any]) -> dict[str, tuple[str, str | None] 
         parent = found.get(str(relation.get("relates_to_product_reference")))
         product_id = str(relation["full_product_name"].get("product_id"))
         if component and parent and parent[0].startswith(IMAGE_PREFIX):
-            found[product_id] = (parent[0], component[0])
+            found[product_id] = (parent[0], component[0], component[2])
         else:
             found[product_id] = component
     return found
@@ -499,7 +503,7 @@ def _by_product(entries: Any, groups: Mapping[str, list[str]]) -> dict[str, list
 def _csaf_vulnerability(
     item: Mapping[str, Any],
     where: str,
-    products: Mapping[str, tuple[str, str | None] | None],
+    products: Mapping[str, _Target | None],
     groups: Mapping[str, list[str]],
     author: str,
     document_time: Any,
@@ -546,7 +550,7 @@ class _CsafInput:
 
 def _csaf_statement(
     given: _CsafInput,
-    products: Mapping[str, tuple[str, str | None] | None],
+    products: Mapping[str, _Target | None],
     flags: Mapping[str, list[Mapping[str, Any]]],
     threats: Mapping[str, list[Mapping[str, Any]]],
     remediations: Mapping[str, list[Mapping[str, Any]]],
@@ -589,6 +593,7 @@ def _csaf_statement(
             timestamp=timestamp,
             evidence=(StatementEvidence("csaf", f"{given.where} lists {given.product_id}", collector.name),),
             subcomponent=target[1],
+            version_range=target[2],
             source=collector.name,
         )
     )

@@ -61,14 +61,19 @@ def image_repository(description: ImageDescription | None, override: str | None 
         return parse_registry_reference(description.reference).name
     full_names = [tag for tag in description.repo_tags if "/" in tag]
     if description.source_kind == "docker-archive" and description.repo_tags:
-        return _strip_tag(description.repo_tags[0])
+        full_names = [description.repo_tags[0]]
     if full_names:
         return _strip_tag(full_names[0])
-    kind, _, rest = description.reference.partition(":")
-    if kind in {"oci", "oci-dir", "dir"} and rest:
-        path = rest if kind == "dir" else _strip_selector(rest)
-        return PurePath(path).name or None
-    return None
+    return _directory_name(description.reference)
+
+
+def _directory_name(reference: str) -> str | None:
+    """`oci:DIR[:TAG]` or `dir:ROOT` -> the directory's name."""
+    kind, _, rest = reference.partition(":")
+    if kind not in {"oci", "oci-dir", "dir"} or not rest:
+        return None
+    path = rest if kind == "dir" else _strip_selector(rest)
+    return PurePath(path).name or None
 
 
 def _strip_tag(reference: str) -> str:
