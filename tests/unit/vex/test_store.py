@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from unit.db.pgserver import running_postgres
 
 from hullscan.analyze.vex import (
     StatementError,
@@ -21,6 +20,7 @@ from hullscan.analyze.vex import (
 from hullscan.match.db import import_paths
 from hullscan.model.finding import FindingStatus
 from hullscan.model.vex import Justification, VexStatement
+from unit.db.pgserver import running_postgres
 
 OSV = Path(__file__).resolve().parents[2] / "fixtures" / "match" / "osv"
 
