@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from images.cache import cache_root, file_lock
 from packaging.version import Version
 from typer.testing import CliRunner
 
@@ -22,6 +21,7 @@ from hullscan.build.oci import HistoryItem, write_oci_layout
 from hullscan.build.tarwriter import RegularFile, write_layer
 from hullscan.cli.app import app
 from hullscan.match.db import import_paths
+from images.cache import cache_root, file_lock
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
