@@ -51,6 +51,8 @@ class Tool:
     """(layout dir, tag, output file, cache dir) → argv."""
     count: Callable[[Path], int]
     env: Callable[[Path], dict[str, str]]
+    fallback: tuple[str, tuple[str, ...]] | None = None
+    """(label, extra arguments) to retry with when a run fails (e.g. Trivy without its Java DB)."""
 
 
 def measure(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, float]:
@@ -137,6 +139,8 @@ def tools() -> tuple[list[Tool], list[str]]:
                 ],
                 _count_cyclonedx,
                 lambda _c: {},
+                # Offline, Trivy cannot fetch its Java DB and refuses images holding jars: skip the JDK.
+                ("trivy, /usr/lib/jvm skipped", ("--skip-dirs", "usr/lib/jvm")),
             )
         )  # fmt: skip
     else:
@@ -144,15 +148,32 @@ def tools() -> tuple[list[Tool], list[str]]:
     return found, notes
 
 
-def bench_tool(tool: Tool, layout: Path, tag: str, runs: int) -> dict[str, Run]:
-    """Return the median cold and warm runs of one tool on one image."""
+def bench_tool(tool: Tool, layout: Path, tag: str, runs: int) -> tuple[str, dict[str, Run]] | None:
+    """Return (label, median cold and warm runs) of one tool on one image; None if it cannot run."""
+    label, extra = tool.name, ()
+    try:
+        return label, _runs(tool, layout, tag, runs, extra)
+    except RuntimeError as error:
+        print(f"note: {tool.name} failed: {str(error).strip().splitlines()[-1][-300:]}")
+        if tool.fallback is None:
+            return None
+    label, extra = tool.fallback
+    try:
+        return label, _runs(tool, layout, tag, runs, extra)
+    except RuntimeError as error:
+        print(f"note: {label} failed too: {str(error).strip().splitlines()[-1][-300:]}")
+        return None
+
+
+def _runs(tool: Tool, layout: Path, tag: str, runs: int, extra: Sequence[str]) -> dict[str, Run]:
     results: dict[str, list[Run]] = {"cold": [], "warm": []}
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix=f"bench-{tool.name}-") as scratch:
             cache, out = Path(scratch) / "cache", Path(scratch) / "out.json"
             cache.mkdir()
             for mode in ("cold", "warm"):
-                wall, cpu, rss = measure(tool.argv(layout, tag, out, cache), tool.env(cache))
+                argv = [*tool.argv(layout, tag, out, cache), *extra]
+                wall, cpu, rss = measure(argv, tool.env(cache))
                 results[mode].append(Run(wall, cpu, rss, tool.count(out)))
     return {mode: _median(items) for mode, items in results.items()}
 
@@ -191,7 +212,7 @@ def report(label: str, size: int, figures: dict[str, dict[str, Run]]) -> None:
         for mode, run in modes.items():
             ref = base[mode]
             print(
-                f"{name:<9} {mode:<5} {run.wall:7.2f} {run.cpu:7.2f} {run.peak_rss_mib:8.0f} {run.packages:5d}"
+                f"{name:<28} {mode:<5} {run.wall:7.2f} {run.cpu:7.2f} {run.peak_rss_mib:8.0f} {run.packages:5d}"
                 f"  {run.wall / ref.wall:13.2f}  {run.cpu / max(ref.cpu, 1e-9):12.2f}"
             )
 
@@ -207,8 +228,9 @@ def main() -> None:
         print(f"note: {note}")
     for label, layout, tag in images(args.only):
         size = sum(p.stat().st_size for p in (layout / "blobs").rglob("*") if p.is_file())
-        figures = {tool.name: bench_tool(tool, layout, tag, args.runs) for tool in available}
-        report(label, size, figures)
+        figures = dict(filter(None, (bench_tool(tool, layout, tag, args.runs) for tool in available)))
+        if "hullscan" in figures:
+            report(label, size, figures)
 
 
 if __name__ == "__main__":
