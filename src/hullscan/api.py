@@ -372,3 +372,41 @@ def _triage_view(target: str, options: ScanOptions) -> FileView | None:
     policy = capture_policy(default_catalogers(), analyzers)
     _, view = open_view(target, options, policy)
     return view
+
+
+def unbundle(
+    reference: str,
+    options: ScanOptions,
+    unbundle_options: Any = None,
+    *,
+    db: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> Any:
+    """Plan replacing an image's critical bundled components with distro packages.
+
+    `unbundle_options` is a `hullscan.analyze.unbundle.UnbundleOptions` (default: Debian 12).
+    Returns a `hullscan.analyze.unbundle.UnbundlePlan`.
+    """
+    from hullscan.analyze import unbundle as analysis  # noqa: PLC0415 - loads on demand
+    from hullscan.catalog.bundled.elf import ElfAnalyzer  # noqa: PLC0415
+    from hullscan.match.db import AdvisoryDB  # noqa: PLC0415
+
+    chosen = unbundle_options or analysis.UnbundleOptions()
+    analysis.parse_distro(chosen.distro)  # a bad --distro fails before the image is read
+    scanned = inventory(reference, options, progress)
+    analyzers: list[Any] = default_analyzers()
+    _, view = open_view(reference, options, capture_policy(default_catalogers(), analyzers))
+
+    def elf(path: str) -> Any:
+        found = view.analysis(path, ElfAnalyzer.name)
+        return found if isinstance(found, dict) else None
+
+    with AdvisoryDB.open(db) as database:
+        return analysis.plan_unbundle(
+            scanned,
+            elf,
+            database,
+            chosen,
+            chosen.cache_dir or options.cache_dir,
+            lambda path: view.get(path) is not None,
+        )

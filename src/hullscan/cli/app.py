@@ -769,6 +769,47 @@ def vex_export(
 
 
 
+class UnbundleFormat(StrEnum):
+    """Output formats of `hullscan unbundle`."""
+
+    PLAN = "plan"
+    CONTAINERFILE = "containerfile"
+    JSON = "json"
+
+
+@app.command()
+def unbundle(
+    image: ImageArg,
+    distro: Annotated[str, typer.Option("--distro", help="Target distribution and release, e.g. debian:12")] = "debian:12",
+    output: Annotated[UnbundleFormat, typer.Option("--output", "-o", help="Output format")] = UnbundleFormat.PLAN,
+    threshold: Annotated[float, typer.Option("--threshold", help="Score (0-100) from which a component is critical")] = 40.0,
+    no_contents: Annotated[bool, typer.Option("--no-contents", help="Do not read the Contents index (sonames)")] = False,
+    classes: Annotated[Path | None, typer.Option("--classes", help="Classification table (TOML) instead of the built-in one")] = None,
+    file: OutFileOpt = None,
+    db: DbOpt = None,
+    platform: PlatformOpt = None,
+    cache_dir: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """Which bundled dependencies are critical, and a plan to take them from distribution packages."""
+    from hullscan.analyze.unbundle import UnbundleOptions  # noqa: PLC0415
+    from hullscan.encode import unbundle_containerfile, unbundle_json, unbundle_plan  # noqa: PLC0415
+
+    options = _options(Scope.SQUASHED, platform, cache_dir, no_cache)
+    chosen = UnbundleOptions(distro=distro, threshold=threshold, contents=not no_contents, table=classes)
+    try:
+        with _LayerProgress() as progress:
+            plan = api.unbundle(image, options, chosen, db=db, progress=progress)
+    except HullscanError as error:
+        _fail(error)
+    encoders = {
+        UnbundleFormat.PLAN: unbundle_plan.encode,
+        UnbundleFormat.CONTAINERFILE: unbundle_containerfile.encode,
+        UnbundleFormat.JSON: unbundle_json.encode,
+    }
+    _emit(encoders[output](plan), file)
+
+
 def main() -> None:
     """Entry point of the console script."""
     app()
