@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hullscan.catalog.distro import DISTRO_PATHS
@@ -53,28 +53,52 @@ def _key(package: Package) -> PackageKey:
     return (package.type.value, package.name, package.version, first)
 
 
+Interest = Mapping[str, Sequence[Cataloger]]
+"""Which catalogers want each path (only paths somebody wants are keys)."""
+
+
+def interest(view: FileView, catalogers: Sequence[Cataloger]) -> dict[str, list[Cataloger]]:
+    """Ask every cataloger once per distinct path of every layer; later walks only look up."""
+    wanted: dict[str, list[Cataloger]] = {}
+    for path in view.all_paths():
+        chosen = [c for c in catalogers if c.wants(path)]
+        if chosen:
+            wanted[path] = chosen
+    return wanted
+
+
 def catalog_once(
     view: FileView,
     catalogers: Sequence[Cataloger],
     distro: Distro | None,
     python_version: str | None = None,
+    *,
+    wanted: Interest | None = None,
+    with_analyses: bool = True,
 ) -> CatalogOutput:
-    """Catalog the visible files of one view (one walk)."""
+    """Catalog the visible files of one view (one walk).
+
+    `wanted` (from `interest()`) saves asking every cataloger about every path again;
+    `with_analyses=False` skips catalogers fed by content analyses (per-layer snapshots).
+    """
     ctx = ParseContext(view=view, distro=distro, python_version=python_version)
+    if wanted is None:
+        wanted = interest(view, catalogers)
     per_cataloger: dict[str, CatalogResult] = {c.name: CatalogResult() for c in catalogers}
     for record in view.files():
-        if not record.visible or record.kind not in (FileKind.FILE, FileKind.HARDLINK, FileKind.SYMLINK):
+        interested = wanted.get(record.path)
+        if not interested or not record.visible:
             continue
-        interested = [c for c in catalogers if c.wants(record.path)]
-        if not interested:
+        if record.kind not in (FileKind.FILE, FileKind.HARDLINK, FileKind.SYMLINK):
             continue
         _parse_with(ctx, view, record, interested, per_cataloger)
-    for cataloger in catalogers:
-        try:
-            per_cataloger[cataloger.name].extend(cataloger.from_analyses(ctx))
-        except Exception as exc:  # noqa: BLE001 - a cataloger bug must not end the scan
-            reason = f"reading analyses failed: {exc}"
-            per_cataloger[cataloger.name].unknowns.append(Unknown(Coordinates("/"), cataloger.name, reason))
+    if with_analyses:
+        for cataloger in catalogers:
+            try:
+                per_cataloger[cataloger.name].extend(cataloger.from_analyses(ctx))
+            except Exception as exc:  # noqa: BLE001 - a cataloger bug must not end the scan
+                reason = f"reading analyses failed: {exc}"
+                per_cataloger[cataloger.name].unknowns.append(Unknown(Coordinates("/"), cataloger.name, reason))
     out = CatalogOutput()
     for cataloger in catalogers:
         result = per_cataloger[cataloger.name]
@@ -117,15 +141,12 @@ def _parse_with(
             sink[cataloger.name].unknowns.append(cataloger.unknown(record, reason))
 
 
-def _layers_touching_wanted(view: FileView, wants: Callable[[str], bool]) -> list[int]:
-    touched: set[int] = set()
-    for index in range(view.layer_count):
-        layer_view = view.at_layer(index)
-        for record in layer_view.files():
-            if record.layer_index == index and wants(record.path):
-                touched.add(index)
-                break
-    return sorted(touched)
+def _layers_touching_wanted(view: FileView, wanted: Interest) -> list[int]:
+    return [
+        index
+        for index in range(view.layer_count)
+        if any(record.path in wanted for record in view.layer_records(index))
+    ]
 
 
 def catalog_view(
@@ -137,22 +158,21 @@ def catalog_view(
     on_layer: Callable[[int], None] | None = None,
 ) -> CatalogOutput:
     """Catalog a view, attributing each package to the layer that introduced it."""
-    final = catalog_once(view, catalogers, distro, python_version)
+    wanted = interest(view, catalogers)
+    final = catalog_once(view, catalogers, distro, python_version, wanted=wanted)
     if view.layer_count <= 1:
         digest = view.layer_digest(0)
         final.packages = [dataclasses.replace(p, layer_digest=digest) for p in final.packages]
         return final
-
-    def wants(path: str) -> bool:
-        return any(c.wants(path) for c in catalogers)
-
     introduced: dict[PackageKey, int] = {}
     history: dict[PackageKey, Package] = {}
     extra = CatalogOutput()
-    for index in _layers_touching_wanted(view, wants):
+    for index in _layers_touching_wanted(view, wanted):
         if on_layer is not None:
             on_layer(index)
-        snapshot = catalog_once(view.at_layer(index), catalogers, distro, python_version)
+        snapshot = catalog_once(
+            view.at_layer(index), catalogers, distro, python_version, wanted=wanted, with_analyses=False
+        )
         for package in snapshot.packages:
             key = _key(package)
             introduced.setdefault(key, index)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from hullscan.model.files import FileRecord
@@ -31,6 +31,15 @@ class FileView(abc.ABC):
     def read_record(self, record: FileRecord) -> bytes:
         """Return the content of this exact record (a specific layer's copy of a file)."""
         return self.read(record.path)
+
+    def all_paths(self) -> Iterable[str]:
+        """Return every distinct path any layer holds (visible or not)."""
+        return {record.path for record in self.files()}
+
+    def layer_records(self, index: int) -> Iterable[FileRecord]:
+        """Return the records layer `index` itself holds (single-layer views: every file)."""
+        del index
+        return self.files()
 
     def at_layer(self, index: int) -> FileView:
         """Return the squashed view as of layer `index` (single-layer views return self)."""

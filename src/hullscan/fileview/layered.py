@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from hullscan.config import Limits, Scope
@@ -46,20 +46,34 @@ class _Tree:
             self.children.setdefault(parent(record.path), set()).add(record.path)
 
 
+def _apply(tree: _Tree, layer: LayerIndex) -> None:
+    for record in layer.records:
+        if record.kind is FileKind.OPAQUE:
+            tree.remove_children(record.path, keep_layer=layer.index)
+    for record in layer.records:
+        if record.kind is FileKind.WHITEOUT:
+            tree.remove_subtree(record.path, keep_layer=layer.index)
+    for record in layer.records:
+        if record.kind not in _MARKERS:
+            tree.put(record)
+
+
 def squash(layers: Sequence[LayerIndex]) -> dict[str, FileRecord]:
     """Return the visible file tree after applying every layer in order."""
     tree = _Tree()
     for layer in layers:
-        for record in layer.records:
-            if record.kind is FileKind.OPAQUE:
-                tree.remove_children(record.path, keep_layer=layer.index)
-        for record in layer.records:
-            if record.kind is FileKind.WHITEOUT:
-                tree.remove_subtree(record.path, keep_layer=layer.index)
-        for record in layer.records:
-            if record.kind not in _MARKERS:
-                tree.put(record)
+        _apply(tree, layer)
     return tree.records
+
+
+def squash_prefixes(layers: Sequence[LayerIndex]) -> list[dict[str, FileRecord]]:
+    """Return the visible tree after each layer, applying every layer once."""
+    tree = _Tree()
+    snapshots = []
+    for layer in layers:
+        _apply(tree, layer)
+        snapshots.append(dict(tree.records))
+    return snapshots
 
 
 class LayeredView(FileView):
@@ -71,13 +85,15 @@ class LayeredView(FileView):
         scope: Scope = Scope.SQUASHED,
         openers: Sequence[BlobOpener] | None = None,
         limits: Limits | None = None,
+        squashed: dict[str, FileRecord] | None = None,
     ) -> None:
         self.layers = list(layers)
         self.scope = scope
         self._openers = list(openers) if openers else None
         self._limits = limits or Limits()
-        self._visible = squash(self.layers)
+        self._visible = squashed if squashed is not None else squash(self.layers)
         self._sorted: list[FileRecord] | None = None
+        self._prefixes: list[dict[str, FileRecord]] | None = None
         self._warnings = tuple(w for layer in self.layers for w in layer.warnings)
 
     @property
@@ -156,6 +172,12 @@ class LayeredView(FileView):
             return None
         return self.layers[record.layer_index].analyses.get(record.path, {}).get(analyzer)
 
+    def all_paths(self) -> Iterable[str]:
+        return {record.path for layer in self.layers for record in layer.records}
+
+    def layer_records(self, index: int) -> Iterable[FileRecord]:
+        return self.layers[index].records
+
     @property
     def layer_count(self) -> int:
         return len(self.layers)
@@ -165,7 +187,13 @@ class LayeredView(FileView):
 
     def at_layer(self, index: int) -> LayeredView:
         """Return the squashed view of layers 0..index (what the image looked like then)."""
-        return LayeredView(self.layers[: index + 1], Scope.SQUASHED, self._openers, self._limits)
+        if index == len(self.layers) - 1 and self.scope is Scope.SQUASHED:
+            return self
+        if self._prefixes is None:
+            self._prefixes = squash_prefixes(self.layers)
+        return LayeredView(
+            self.layers[: index + 1], Scope.SQUASHED, self._openers, self._limits, self._prefixes[index]
+        )
 
 
 def _hidden(record: FileRecord) -> FileRecord:
