@@ -16,6 +16,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,7 +62,8 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdvisoryDB]:
 
 
 def _view(reference: str, scope: Scope = Scope.SQUASHED) -> FileView:
-    policy = capture_policy(default_catalogers(), default_analyzers())
+    analyzers: list[Any] = default_analyzers()
+    policy = capture_policy(default_catalogers(), analyzers)
     return api.open_view(reference, ScanOptions(scope=scope), policy)[1]
 
 

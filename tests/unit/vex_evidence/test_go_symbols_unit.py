@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from .helpers import FIXTURES
 RECORD = json.loads((FIXTURES / "osv" / "GO-2026-5970.json").read_text())
 
 
-def _affected(specific: dict[str, object]) -> AffectedRecord:
+def _affected(specific: Mapping[str, object]) -> AffectedRecord:
     return AffectedRecord(
         "GO-TEST", "Go", "Go", "", "golang.org/x/text", "golang.org/x/text", None, (), (), None, (),
         ecosystem_specific=specific,
