@@ -76,7 +76,8 @@ def _ids(report: ScanReport, names: set[tuple[str, str]]) -> set[str]:
     return {
         f.id
         for f in report.findings
-        if (f.package.type.value, f.package.name.lower()) in names and f.package.metadata.get("kind") != "vendored"
+        if (f.package.type.value, f.package.name.lower()) in names
+        and f.package.metadata.get("kind") != "vendored"
     }
 
 
@@ -86,7 +87,11 @@ def test_plan_replaces_the_critical_wheels_with_debian_packages(before: AppImage
     assert isinstance(modules, Mapping)
     assert all(str(modules[m]).startswith("/opt/venv/") for m in REPLACED_MODULES)
     replaced = {d.score.package.name.lower(): d for d in plan.by_action(Action.REPLACE)}
-    for name, deb in (("lxml", "python3-lxml"), ("pyyaml", "python3-yaml"), ("cryptography", "python3-cryptography")):
+    for name, deb in (
+        ("lxml", "python3-lxml"),
+        ("pyyaml", "python3-yaml"),
+        ("cryptography", "python3-cryptography"),
+    ):
         assert replaced[name].candidate is not None
         assert replaced[name].candidate.package == deb
     copies = {(d.score.package.name, d.host_id) for d in plan.by_action(Action.FOLLOWS_HOST)}
@@ -98,7 +103,9 @@ def test_plan_replaces_the_critical_wheels_with_debian_packages(before: AppImage
     for decision in plan.decisions:
         factors = {f.name for f in decision.score.factors}
         assert {"class", "untrusted-input", "history", "exposure", "staleness"} <= factors
-        assert decision.score.score == pytest.approx(min(100, sum(f.points for f in decision.score.factors)), abs=0.1)
+        assert decision.score.score == pytest.approx(
+            min(100, sum(f.points for f in decision.score.factors)), abs=0.1
+        )
 
 
 def test_applied_plan_removes_copies_keeps_the_app_working_and_drops_advisories(
@@ -112,7 +119,9 @@ def test_applied_plan_removes_copies_keeps_the_app_working_and_drops_advisories(
     assert isinstance(modules, Mapping)
     assert all(str(modules[m]).startswith("/usr/lib/python3/dist-packages/") for m in REPLACED_MODULES)
 
-    planned = {d.candidate.package: d.candidate.version for d in plan.by_action(Action.REPLACE) if d.candidate}
+    planned = {
+        d.candidate.package: d.candidate.version for d in plan.by_action(Action.REPLACE) if d.candidate
+    }
     assert _dpkg_versions(after, sorted(planned)) == planned
     libxml2 = _dpkg_versions(after, ["libxml2"])["libxml2"]
     assert ran["libxml2"] == upstream_version(libxml2)
@@ -125,8 +134,11 @@ def test_applied_plan_removes_copies_keeps_the_app_working_and_drops_advisories(
     left_python = {p.name.lower() for p in left if p.type is PackageType.PYTHON}
     assert not left_python & {d.score.package.name.lower() for d in plan.by_action(Action.REPLACE)}
 
-    leaving = {(d.score.package.type.value, d.score.package.name.lower()) for d in plan.decisions
-               if d.action in (Action.REPLACE, Action.FOLLOWS_HOST)}
+    leaving = {
+        (d.score.package.type.value, d.score.package.name.lower())
+        for d in plan.decisions
+        if d.action in (Action.REPLACE, Action.FOLLOWS_HOST)
+    }
     incoming = {("deb", p.name.lower()) for p in plan.delta.new_packages}
     scan_before = api.scan(before.reference, options, db=database)
     scan_after = api.scan(after.reference, options, db=database)

@@ -1,5 +1,7 @@
-"""`hullscan unbundle -o containerfile`: the plan's steps as a Containerfile fragment, with the pip
-constraints and npm overrides as comments to copy next to it."""
+"""`hullscan unbundle -o containerfile`: the plan's steps as a Containerfile fragment.
+
+The pip constraints and npm overrides as comments to copy next to it.
+"""
 
 from __future__ import annotations
 

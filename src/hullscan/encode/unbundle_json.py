@@ -1,4 +1,7 @@
-"""`hullscan unbundle -o json`: the plan as one JSON document (scores with factors, decisions, delta, artifacts)."""
+"""`hullscan unbundle -o json`: the plan as one JSON document.
+
+Scores with their factors, decisions, the advisory delta and the artifacts.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,12 @@ def to_dict(plan: UnbundlePlan) -> dict[str, Any]:
             "added": [_finding(f) for f in delta.added],
             "net": delta.net,
             "new_packages": [
-                {"name": p.name, "version": p.version, "source": p.source_name, "suite": p.metadata.get("suite")}
+                {
+                    "name": p.name,
+                    "version": p.version,
+                    "source": p.source_name,
+                    "suite": p.metadata.get("suite"),
+                }
                 for p in delta.new_packages
             ],
         },

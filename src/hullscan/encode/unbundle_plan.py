@@ -10,7 +10,7 @@ _MARK = {Action.REPLACE: "replace", Action.KEEP: "keep", Action.FOLLOWS_HOST: "g
 def encode(plan: UnbundlePlan) -> str:
     """Return the plan as plain text."""
     lines = [
-        f"Unbundling plan for {plan.image} -> Debian {plan.release} (critical at score >= {plan.threshold:g})",
+        f"Unbundling plan for {plan.image} -> Debian {plan.release} (critical from score {plan.threshold:g})",
         "",
         f"{'score':>5}  {'component':<34} {'action':<8} reason",
     ]
@@ -18,8 +18,10 @@ def encode(plan: UnbundlePlan) -> str:
     delta = plan.delta
     lines += [
         "",
-        f"Advisories: {len({f.id for f in delta.removed})} removed, {len({f.id for f in delta.added})} added "
-        f"by {len(delta.new_packages)} distro package(s); net {delta.net:+d}",
+        (
+            f"Advisories: {len({f.id for f in delta.removed})} removed, {len({f.id for f in delta.added})} "
+            f"added by {len(delta.new_packages)} distro package(s); net {delta.net:+d}"
+        ),
     ]
     if plan.artifacts.steps:
         lines += ["", "Steps:"] + [f"  {step}" for step in plan.artifacts.steps]

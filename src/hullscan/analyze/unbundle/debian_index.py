@@ -1,10 +1,11 @@
-"""Debian package indexes: `Packages` (names, versions, sources, dependencies), `Contents` (sonames), dh-python.
+"""Debian package indexes: `Packages` (versions, sources, dependencies), `Contents` (sonames), dh-python.
 
-Indexes are real files: the machine's apt lists (`/var/lib/apt/lists/*_dists_<suite>_main_binary-<arch>_Packages*`)
-when they are for the wanted suite, otherwise `Packages.xz` downloaded for that suite from the mirror the
-host's apt sources name. Each is reduced to a compact JSON index in the cache. `Contents-<arch>.gz` is
-streamed and only shared-library paths are kept (soname -> packages). PyPI names map to Debian packages
-through dh-python's own `cpython3_fallback` table (read from the host, or from `apt-get download dh-python`).
+Indexes are real files: the machine's apt lists
+(`/var/lib/apt/lists/*_dists_<suite>_main_binary-<arch>_Packages*`) when they are for the wanted
+suite, otherwise `Packages.xz` downloaded for that suite from the mirror the host's apt sources
+name. Each is reduced to a compact JSON index in the cache. `Contents-<arch>.gz` is streamed and
+only shared-library paths are kept (soname -> packages). PyPI names map to Debian packages through
+dh-python's own `cpython3_fallback` table (read from the host, or from `apt-get download dh-python`).
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ def host_mirrors() -> tuple[str, str]:
                 uris += [u.rstrip("/") for u in found.group(1).split() if u.startswith("http")]
     debian = [u for u in uris if re.search(r"/debian(-security)?$", u)]
     main = next((u for u in debian if not u.endswith("-security")), DEFAULT_MIRROR)
-    security = next((u for u in debian if u.endswith("-security")), re.sub(r"/debian$", "/debian-security", main))
+    security = next(
+        (u for u in debian if u.endswith("-security")), re.sub(r"/debian$", "/debian-security", main)
+    )
     return main, security
 
 
@@ -140,7 +143,9 @@ def load_index(cache_dir: Path, release: str, arch: str = "amd64") -> DebianInde
     return DebianIndex(entries, sources)
 
 
-def _suite_entries(cache_dir: Path, suite: str, arch: str, mirror: str) -> tuple[str, list[IndexEntry]] | None:
+def _suite_entries(
+    cache_dir: Path, suite: str, arch: str, mirror: str
+) -> tuple[str, list[IndexEntry]] | None:
     local = _host_list(suite, arch)
     cache = cache_dir / "unbundle" / "debian"
     if local is not None:
@@ -180,10 +185,12 @@ def _decompress_path(path: Path) -> str:
     if path.suffix == ".lz4":
         tool = shutil.which("lz4cat") or shutil.which("lz4")
         if tool is None:
-            raise PackageIndexError(f"{path} is lz4-compressed and no lz4 tool is installed",
-                                    hint="Install the `lz4` package (apt-get install lz4).")
+            raise PackageIndexError(
+                f"{path} is lz4-compressed and no lz4 tool is installed",
+                hint="Install the `lz4` package (apt-get install lz4).",
+            )
         argv = [tool, "-dc", str(path)] if tool.endswith("lz4") else [tool, str(path)]
-        result = subprocess.run(argv, capture_output=True, check=False)  # noqa: S603 - fixed tool, our path
+        result = subprocess.run(argv, capture_output=True, check=False)
         if result.returncode != 0:
             raise PackageIndexError(f"cannot decompress {path}: {result.stderr[-300:]!r}")
         return result.stdout.decode("utf-8", "replace")
@@ -200,7 +207,9 @@ def _parse_packages(text: str, suite: str) -> list[IndexEntry]:
         source, _, rest = source_field.partition("(")
         source_version = rest.rstrip(")").strip() or version
         depends = ", ".join(v for v in (fields.get("pre-depends"), fields.get("depends")) if v)
-        provides = tuple(p.split("(")[0].strip() for p in (fields.get("provides") or "").split(",") if p.strip())
+        provides = tuple(
+            p.split("(")[0].strip() for p in (fields.get("provides") or "").split(",") if p.strip()
+        )
         entries.append(IndexEntry(name, version, source.strip(), source_version, depends, provides, suite))
     return entries
 
@@ -234,11 +243,16 @@ def _read_cached(path: Path, stamp: str, max_age: float | None = None) -> list[I
         return None
     if data.get("stamp") != stamp:
         return None
-    return [IndexEntry(*row[:5], tuple(row[5]), row[6]) for row in data["entries"]]
+    return [
+        IndexEntry(row[0], row[1], row[2], row[3], row[4], tuple(row[5]), row[6]) for row in data["entries"]
+    ]
 
 
 def _write_cached(path: Path, stamp: str, entries: Sequence[IndexEntry]) -> None:
-    rows = [[e.package, e.version, e.source, e.source_version, e.depends, list(e.provides), e.suite] for e in entries]
+    rows = [
+        [e.package, e.version, e.source, e.source_version, e.depends, list(e.provides), e.suite]
+        for e in entries
+    ]
     _atomic_write(path, json.dumps({"stamp": stamp, "entries": rows}).encode())
 
 
@@ -286,13 +300,15 @@ def soname_index(cache_dir: Path, release: str, arch: str = "amd64") -> dict[str
 def _stream_contents(url: str) -> dict[str, list[str]]:
     sonames: dict[str, list[str]] = {}
     try:
-        with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 - http(s) mirror URL
-            with gzip.GzipFile(fileobj=response) as unzipped:
-                for raw in io.TextIOWrapper(unzipped, encoding="utf-8", errors="replace"):
-                    found = _SHARED_LIBRARY.match(raw.rstrip("\n"))
-                    if found:
-                        packages = [p.rsplit("/", 1)[-1] for p in found.group(2).split(",")]
-                        sonames.setdefault(found.group(1), []).extend(packages)
+        with (
+            urllib.request.urlopen(url, timeout=120) as response,  # noqa: S310 - http(s) mirror URL
+            gzip.GzipFile(fileobj=response) as unzipped,
+        ):
+            for raw in io.TextIOWrapper(unzipped, encoding="utf-8", errors="replace"):
+                found = _SHARED_LIBRARY.match(raw.rstrip("\n"))
+                if found:
+                    packages = [p.rsplit("/", 1)[-1] for p in found.group(2).split(",")]
+                    sonames.setdefault(found.group(1), []).extend(packages)
     except (urllib.error.URLError, OSError, EOFError) as error:
         raise PackageIndexError(f"cannot read {url}: {error}") from error
     return {k: sorted(set(v)) for k, v in sonames.items()}
@@ -323,14 +339,18 @@ def _fetched_fallback(cache_dir: Path) -> Path:
         return target
     apt_get, dpkg_deb = shutil.which("apt-get"), shutil.which("dpkg-deb")
     if apt_get is None or dpkg_deb is None:
-        raise PackageIndexError("dh-python's PyPI name table is not installed and apt-get is missing",
-                                hint="Install dh-python (apt-get install dh-python).")
+        raise PackageIndexError(
+            "dh-python's PyPI name table is not installed and apt-get is missing",
+            hint="Install dh-python (apt-get install dh-python).",
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as work:
-        fetched = subprocess.run([apt_get, "download", "dh-python"], cwd=work, capture_output=True, check=False)  # noqa: S603
+        fetched = subprocess.run(
+            [apt_get, "download", "dh-python"], cwd=work, capture_output=True, check=False
+        )
         debs = sorted(Path(work).glob("dh-python_*.deb"))
         if fetched.returncode != 0 or not debs:
             raise PackageIndexError(f"apt-get download dh-python failed: {fetched.stderr[-300:]!r}")
-        subprocess.run([dpkg_deb, "-x", str(debs[0]), f"{work}/x"], check=True, capture_output=True)  # noqa: S603
+        subprocess.run([dpkg_deb, "-x", str(debs[0]), f"{work}/x"], check=True, capture_output=True)
         shutil.copyfile(Path(work) / "x" / HOST_FALLBACK.relative_to("/"), target)
     return target

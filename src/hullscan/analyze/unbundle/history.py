@@ -82,7 +82,7 @@ def _newest(database: AdvisoryDB, ids: set[str]) -> datetime | None:
 
 def _parse(value: str) -> datetime | None:
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -78,7 +78,9 @@ def _native(package: Package, sources: Sources, debian_sources: list[str]) -> tu
             if entry is not None and not _NOT_RUNTIME.search(name):
                 return entry, f"soname {library_name(str(soname))} via Contents"
     for source in debian_sources:
-        runtime = [n for n in sources.index.built_from(source) if n.startswith("lib") and not _NOT_RUNTIME.search(n)]
+        runtime = [
+            n for n in sources.index.built_from(source) if n.startswith("lib") and not _NOT_RUNTIME.search(n)
+        ]
         major = _soname_major(str(soname)) if soname else None
         preferred = [n for n in runtime if major and n.endswith(major)] or runtime
         if preferred:
@@ -98,12 +100,13 @@ def compare(package: Package, distro_upstream: str) -> Comparison:
     if not package.version or not distro_upstream:
         return Comparison.UNKNOWN
     scheme = scheme_for_ecosystem(_SCHEME.get(package.type, "Bitnami"))
+    order: int | None
     try:
         order = scheme.compare(distro_upstream, package.version)
     except InvalidVersionError:
         order = _numeric_order(distro_upstream, package.version)
-        if order is None:
-            return Comparison.UNKNOWN
+    if order is None:
+        return Comparison.UNKNOWN
     return Comparison.NEWER if order > 0 else Comparison.OLDER if order < 0 else Comparison.SAME
 
 
@@ -119,7 +122,7 @@ def _release(version: str) -> tuple[int, ...]:
 
 
 def compatible(bundled: str, distro: str, comparison: Comparison) -> bool:
-    """Semver-style API compatibility: same major (same minor for 0.x); an older distro must match minor too."""
+    """Semver-style API compatibility: same major (minor too for 0.x, or when the distro is older)."""
     left, right = _release(bundled), _release(distro)
     if comparison is Comparison.SAME:
         return True

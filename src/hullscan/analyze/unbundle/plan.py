@@ -1,6 +1,8 @@
-"""The plan: per component replace (which distro package, which version) or keep (why), the advisory
-delta it should bring (matcher run on what leaves and on synthesized distro packages that come in),
-and the artifacts to apply it: shell steps (Containerfile RUN lines), pip constraints, npm overrides.
+"""The plan: per component replace (which distro package and version) or keep (why).
+
+Also the advisory delta it should bring (the matcher run on what leaves and on synthesized distro
+packages that come in) and the artifacts to apply it: shell steps (Containerfile RUN lines), pip
+constraints, npm overrides.
 """
 
 from __future__ import annotations
@@ -65,7 +67,9 @@ def _host_id(package: Package) -> str | None:
     return str(host["id"]) if isinstance(host, Mapping) and host.get("id") else None
 
 
-def _decide_language(item: ComponentScore, lookup: CandidateLookup, release: str, *, forced: bool) -> Decision:
+def _decide_language(
+    item: ComponentScore, lookup: CandidateLookup, release: str, *, forced: bool
+) -> Decision:
     if not item.critical and not forced:
         return Decision(item, Action.KEEP, f"not critical (score {item.score:g})")
     candidate = lookup(item.package)
@@ -88,7 +92,9 @@ def _decide_copy(item: ComponentScore, host: Decision | None, lookup: CandidateL
         return Decision(item, Action.KEEP, f"unowned copy at {path}: no package to swap{distro}", candidate)
     name = host.score.package.name
     if host.action is Action.REPLACE:
-        return Decision(item, Action.FOLLOWS_HOST, f"leaves with {name}{distro}", candidate, host.score.package.id)
+        return Decision(
+            item, Action.FOLLOWS_HOST, f"leaves with {name}{distro}", candidate, host.score.package.id
+        )
     return Decision(item, Action.KEEP, f"stays with {name}: {host.reason}", candidate, host.score.package.id)
 
 
@@ -96,7 +102,11 @@ def _decide_copy(item: ComponentScore, host: Decision | None, lookup: CandidateL
 
 
 def advisory_delta(
-    inventory: Inventory, decisions: Sequence[Decision], index: DebianIndex, target: Target, database: AdvisoryDB
+    inventory: Inventory,
+    decisions: Sequence[Decision],
+    index: DebianIndex,
+    target: Target,
+    database: AdvisoryDB,
 ) -> AdvisoryDelta:
     """Match what the plan removes and the distro packages it brings (with missing dependencies)."""
     leaving = [d.score.package for d in decisions if d.action in (Action.REPLACE, Action.FOLLOWS_HOST)]
@@ -152,7 +162,15 @@ def _dependencies(entry: IndexEntry, index: DebianIndex, installed: set[str]) ->
 
 
 def _synthesized(entry: IndexEntry, distro: Distro) -> Package:
-    purl = deb_purl("debian", entry.package, entry.version, None, distro.purl_qualifier, entry.source, entry.source_version)
+    purl = deb_purl(
+        "debian",
+        entry.package,
+        entry.version,
+        None,
+        distro.purl_qualifier,
+        entry.source,
+        entry.source_version,
+    )
     return Package(
         name=entry.package,
         version=entry.version,
@@ -216,17 +234,23 @@ def _constraints(decisions: Sequence[Decision]) -> str:
         if package.type is not PackageType.PYTHON:
             continue
         if decision.action is Action.REPLACE and decision.candidate:
-            lines.append(f"{package.name}=={decision.candidate.upstream_version}  # {decision.candidate.package}")
+            lines.append(
+                f"{package.name}=={decision.candidate.upstream_version}  # {decision.candidate.package}"
+            )
         else:
             lines.append(f"{package.name}=={package.version}")
     return "\n".join(sorted(lines, key=str.lower)) + "\n" if lines else ""
 
 
-def _python_steps(site: str, group: Sequence[Decision], is_venv: Callable[[str], bool], constraints: str) -> list[str]:
+def _python_steps(
+    site: str, group: Sequence[Decision], is_venv: Callable[[str], bool], constraints: str
+) -> list[str]:
     gone = sorted(d.score.package.name for d in group if d.action is Action.REPLACE)
     if not gone:
         return []
-    rest = sorted(f"{d.score.package.name}=={d.score.package.version}" for d in group if d.action is not Action.REPLACE)
+    rest = sorted(
+        f"{d.score.package.name}=={d.score.package.version}" for d in group if d.action is not Action.REPLACE
+    )
     match = _SITE.match(site)
     root = match.group("root") if match else None
     steps = []

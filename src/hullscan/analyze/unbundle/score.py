@@ -39,9 +39,7 @@ def components(inventory: Inventory) -> list[Package]:
     directory that an installed OS package provides too (the OS's own file), language packages
     vendored inside another one (pip's `_vendor`) and those an OS package installed.
     """
-    os_copies = {
-        r.source_id for r in inventory.relationships if r.kind is RelationshipKind.PROVIDES_SAME
-    }
+    os_copies = {r.source_id for r in inventory.relationships if r.kind is RelationshipKind.PROVIDES_SAME}
     out = []
     for package in inventory.packages:
         if not package.visible or package.type in _OS_TYPES:
@@ -65,7 +63,8 @@ def components(inventory: Inventory) -> list[Package]:
 def _in_system_libdir(package: Package) -> bool:
     directory = posixpath.dirname(str(package.metadata.get("host_path") or ""))
     return directory.removeprefix("/usr") in {"/lib", "/lib64"} or (
-        directory.removeprefix("/usr").startswith("/lib/") and directory.count("/") <= 4
+        directory.removeprefix("/usr").startswith("/lib/")
+        and directory.count("/") <= 4
         and directory.endswith("-linux-gnu")
     )
 
@@ -168,7 +167,9 @@ class _Exposure:
         target = str(host.get("id")) if isinstance(host, Mapping) and host.get("id") else package.id
         dependents = self.dependents[target] + (1 if target != package.id else 0)
         points = min(6.0, 3.0 * (copies - 1)) + min(10.0, 2.0 * dependents)
-        return Factor("exposure", points, f"{copies} cop{'y' if copies == 1 else 'ies'}, {dependents} dependents")
+        return Factor(
+            "exposure", points, f"{copies} cop{'y' if copies == 1 else 'ies'}, {dependents} dependents"
+        )
 
 
 def _identity(package: Package) -> tuple[str, str]:
