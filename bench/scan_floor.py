@@ -58,19 +58,20 @@ def _tar_gz(src: Path, dest: Path) -> Path:
     return dest
 
 
-def _measure(code: str) -> tuple[float, int]:
-    """Run `code` in a fresh interpreter; return (wall seconds, peak RSS KiB incl. children)."""
+def _measure(code: str) -> tuple[float, int, float]:
+    """Run `code` in a fresh interpreter; return (wall s, peak RSS KiB incl. children, CPU s)."""
     wrapper = (
         "import resource,time,json\n"
         "t=time.perf_counter()\n" + code + "\n"
         "w=time.perf_counter()-t\n"
-        "r=max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
-        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-        "print(json.dumps([w,r]))\n"
+        "s,c=resource.getrusage(resource.RUSAGE_SELF),resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "r=max(s.ru_maxrss,c.ru_maxrss)\n"
+        "u=s.ru_utime+s.ru_stime+c.ru_utime+c.ru_stime\n"
+        "print(json.dumps([w,r,u]))\n"
     )
     out = subprocess.run([sys.executable, "-c", wrapper], check=True, capture_output=True, text=True)
-    wall, rss = json.loads(out.stdout.strip().splitlines()[-1])
-    return float(wall), int(rss)
+    wall, rss, cpu = json.loads(out.stdout.strip().splitlines()[-1])
+    return float(wall), int(rss), float(cpu)
 
 
 FLOOR = """
@@ -107,14 +108,18 @@ def main() -> None:
     del blobs
     size = sum(p.stat().st_size for p in (layout / "blobs" / "sha256").iterdir())
     floors, colds, warms, rss = [], [], [], []
+    floor_cpu, cold_cpu = [], []
     for _ in range(args.runs):
         cache = Path(tempfile.mkdtemp(prefix="hullscan-bench-"))
         try:
-            floors.append(_measure(FLOOR.format(layout=str(layout)))[0])
-            wall, peak = _measure(VIEW.format(cache=str(cache), layout=str(layout)))
+            wall, _, cpu = _measure(FLOOR.format(layout=str(layout)))
+            floors.append(wall)
+            floor_cpu.append(cpu)
+            wall, peak, cpu = _measure(VIEW.format(cache=str(cache), layout=str(layout)))
             colds.append(wall)
+            cold_cpu.append(cpu)
             rss.append(peak)
-            wall, peak = _measure(VIEW.format(cache=str(cache), layout=str(layout)))
+            wall, peak, _ = _measure(VIEW.format(cache=str(cache), layout=str(layout)))
             warms.append(wall)
             rss.append(peak)
         finally:
@@ -126,6 +131,9 @@ def main() -> None:
     print(f"decompression floor (isal, 1 thread): {floor:6.2f} s")
     print(f"hullscan view, cold:                  {cold:6.2f} s   ratio cold/floor = {cold / floor:.2f}  (target <= 1.3)")
     print(f"hullscan view, warm:                  {warm:6.2f} s   ratio warm/cold  = {warm / cold:.3f} (target <= 0.1)")
+    fcpu, ccpu = statistics.median(floor_cpu), statistics.median(cold_cpu)
+    print(f"CPU time: floor {fcpu:.2f} s, cold {ccpu:.2f} s (ratio {ccpu / fcpu:.2f}; load-independent)")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"peak RSS (max of process, workers):   {max(rss) / 1024:6.0f} MiB (target <= 200)")
 
 

@@ -48,6 +48,32 @@ class CatalogResult:
         self.unknowns.extend(other.unknowns)
 
 
+@dataclass(frozen=True, slots=True)
+class PathHints:
+    """A cheap necessary condition for `wants()`, checked for all catalogers at once.
+
+    A path can only be wanted if its base name is in `basenames`, its lower-cased base name
+    ends with one of `suffixes`, or it starts with one of `prefixes`. The runner asks `wants()`
+    only for such paths; a test over real file trees checks every cataloger's hints.
+    """
+
+    basenames: frozenset[str] = frozenset()
+    suffixes: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+
+    def may_want(self, path: str, basename: str, lower_basename: str) -> bool:
+        """Return False when `wants(path)` is certainly False."""
+        return (
+            basename in self.basenames
+            or (bool(self.suffixes) and lower_basename.endswith(self.suffixes))
+            or (bool(self.prefixes) and path.startswith(self.prefixes))
+        )
+
+
+NOTHING = PathHints()
+"""Hints of a cataloger that wants no file content (it reads content analyses instead)."""
+
+
 class Cataloger(abc.ABC):
     """Finds packages of one ecosystem from one kind of evidence."""
 
@@ -55,6 +81,8 @@ class Cataloger(abc.ABC):
     """`<ecosystem>-<evidence>`, e.g. `dpkg-status`, `python-installed`."""
     version: str = "1"
     """Bump when `wants()` changes so per-layer caches are rebuilt."""
+    path_hints: PathHints | None = None
+    """Optional prefilter for `wants()` (None: ask `wants()` about every path)."""
 
     @abc.abstractmethod
     def wants(self, path: str) -> bool:

@@ -24,19 +24,42 @@ from hullscan.model.package import Package, Relationship
 PackageKey = tuple[str, str, str, str]
 
 
+class WantedPaths:
+    """Answers "which catalogers want this path?" fast, using their path hints as a prefilter."""
+
+    def __init__(self, catalogers: Sequence[Cataloger]) -> None:
+        self.hinted = [c for c in catalogers if c.path_hints is not None]
+        self.unhinted = [c for c in catalogers if c.path_hints is None]
+        hints = [c.path_hints for c in self.hinted if c.path_hints is not None]
+        self.basenames = frozenset().union(*(h.basenames for h in hints))
+        self.suffixes = tuple(sorted({s for h in hints for s in h.suffixes}))
+        self.prefixes = tuple(sorted({p for h in hints for p in h.prefixes}))
+
+    def catalogers_for(self, path: str) -> list[Cataloger]:
+        """Return the catalogers whose `wants(path)` is True."""
+        chosen = [c for c in self.unhinted if c.wants(path)]
+        base = path[path.rfind("/") + 1 :]
+        lower = base.lower()
+        if base in self.basenames or lower.endswith(self.suffixes) or path.startswith(self.prefixes):
+            chosen.extend(
+                c
+                for c in self.hinted
+                if c.path_hints is not None and c.path_hints.may_want(path, base, lower) and c.wants(path)
+            )
+        return chosen
+
+    def __call__(self, path: str) -> bool:
+        return path in DISTRO_PATHS or bool(self.catalogers_for(path))
+
+
 def capture_policy(
     catalogers: Sequence[Cataloger], analyzers: Sequence[ContentAnalyzer] = ()
 ) -> CapturePolicy:
     """Return the capture policy that serves these catalogers (and the distro probe)."""
-    chosen = tuple(catalogers)
-
-    def wants(path: str) -> bool:
-        return path in DISTRO_PATHS or any(c.wants(path) for c in chosen)
-
-    parts = sorted(f"{c.name}@{c.version}" for c in chosen)
+    parts = sorted(f"{c.name}@{c.version}" for c in catalogers)
     parts += sorted(f"analyzer:{a.name}@{a.version}" for a in analyzers)
     fingerprint = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
-    return CapturePolicy(wants=wants, analyzers=tuple(analyzers), fingerprint=fingerprint)
+    return CapturePolicy(wants=WantedPaths(catalogers), analyzers=tuple(analyzers), fingerprint=fingerprint)
 
 
 @dataclass(slots=True)
@@ -59,9 +82,10 @@ Interest = Mapping[str, Sequence[Cataloger]]
 
 def interest(view: FileView, catalogers: Sequence[Cataloger]) -> dict[str, list[Cataloger]]:
     """Ask every cataloger once per distinct path of every layer; later walks only look up."""
+    wanted_paths = WantedPaths(catalogers)
     wanted: dict[str, list[Cataloger]] = {}
     for path in view.all_paths():
-        chosen = [c for c in catalogers if c.wants(path)]
+        chosen = wanted_paths.catalogers_for(path)
         if chosen:
             wanted[path] = chosen
     return wanted

@@ -17,7 +17,7 @@ from typing import Any
 from hullscan.catalog.bundled.elf import ElfAnalyzer
 from hullscan.catalog.bundled.identify import Identified, identify, library_name
 from hullscan.catalog.bundled.signatures import signature_named
-from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext
+from hullscan.catalog.interface import NOTHING, Cataloger, CatalogResult, ParseContext
 from hullscan.fileview.interface import FileView
 from hullscan.model.files import Coordinates, FileKind, FileRecord
 from hullscan.model.inventory import Unknown
@@ -37,6 +37,7 @@ class BundledComponentCataloger(Cataloger):
     """Identifies vendored native components (see module docstring)."""
 
     name = CATALOGER_NAME
+    path_hints = NOTHING
     version = "1"
 
     def wants(self, path: str) -> bool:

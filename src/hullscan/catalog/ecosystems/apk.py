@@ -18,7 +18,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError
+from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError, PathHints
 from hullscan.model.files import FileRecord
 from hullscan.model.inventory import Distro, Unknown
 from hullscan.model.package import Package, PackageType, Relationship, RelationshipKind
@@ -101,6 +101,7 @@ class ApkDbCataloger(Cataloger):
     """Installed Alpine (and Wolfi/Chainguard) packages from the apk database."""
 
     name = "apk-db"
+    path_hints = PathHints(basenames=frozenset({"installed"}))
     version = "1"
 
     def wants(self, path: str) -> bool:

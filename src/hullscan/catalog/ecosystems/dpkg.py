@@ -23,7 +23,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError
+from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError, PathHints
 from hullscan.errors import HullscanError
 from hullscan.fileview.interface import FileView
 from hullscan.model.files import Coordinates, FileRecord
@@ -210,6 +210,7 @@ class DpkgStatusCataloger(Cataloger):
     """Installed Debian packages from the dpkg status database."""
 
     name = "dpkg-status"
+    path_hints = PathHints(basenames=frozenset({"copyright"}), prefixes=("/var/lib/dpkg/",))
     version = "1"
 
     def wants(self, path: str) -> bool:

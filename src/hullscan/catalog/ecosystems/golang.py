@@ -13,7 +13,7 @@ from typing import Any
 from packageurl import PackageURL
 
 from hullscan.catalog.ecosystems.golang_buildinfo import GoBuildInfoAnalyzer
-from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError
+from hullscan.catalog.interface import NOTHING, Cataloger, CatalogResult, ParseContext, ParseError
 from hullscan.model.files import FileKind, FileRecord
 from hullscan.model.package import Package, PackageType, Relationship, RelationshipKind
 
@@ -129,6 +129,7 @@ class GoBinaryCataloger(Cataloger):
     """`go-module-binary`: modules compiled into Go binaries (reads no file content itself)."""
 
     name = "go-module-binary"
+    path_hints = NOTHING
     version = "1"
 
     def wants(self, path: str) -> bool:

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
+from hullscan.catalog.bytescan import contains_any
 from hullscan.errors import HullscanError
 
 ELF_MAGIC = b"\x7fELF"
@@ -309,6 +310,9 @@ def read_buildinfo(stream: BinaryIO, size: int) -> dict[str, Any] | None:
     return {"format": layout, "go_version": version} | info
 
 
+_MARKERS = (b"\xff Go buildinf:", b".go.buildinfo")
+
+
 class GoBuildInfoAnalyzer:
     """Content analyzer `go-buildinfo`: build info of every Go ELF binary, per layer."""
 
@@ -323,6 +327,8 @@ class GoBuildInfoAnalyzer:
     def analyze(self, path: str, stream: BinaryIO, size: int) -> Any:
         """Return the build info dict, `{"error": reason}` if damaged, None if not Go."""
         del path
+        if not contains_any(stream, _MARKERS):
+            return None  # neither the build info magic nor its section name: not Go
         try:
             return read_buildinfo(stream, size)
         except UnreadableElfError:

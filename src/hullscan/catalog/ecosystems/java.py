@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from packageurl import PackageURL
 
-from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError
+from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError, PathHints
 from hullscan.model.files import FileKind, FileRecord
 from hullscan.model.package import Package, PackageType, Relationship, RelationshipKind, package_id
 
@@ -193,6 +193,7 @@ class JavaArchiveCataloger(Cataloger):
     """`java-archive`: Maven artifacts in jar/war/ear files, nested archives included."""
 
     name = "java-archive"
+    path_hints = PathHints(suffixes=ARCHIVE_EXTENSIONS)
     version = "1"
 
     def wants(self, path: str) -> bool:

@@ -30,7 +30,7 @@ from hullscan.catalog.ecosystems.npm_lockfiles import (
     parse_pnpm_lock,
     parse_yarn_lock,
 )
-from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError
+from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError, PathHints
 from hullscan.errors import HullscanError
 from hullscan.fileview.interface import FileView
 from hullscan.model.files import FileRecord
@@ -115,6 +115,7 @@ class NpmInstalledCataloger(Cataloger):
     """Finds packages installed in node_modules trees (and Debian's nodejs directories)."""
 
     name = "npm-installed"
+    path_hints = PathHints(basenames=frozenset({"package.json", ".package-lock.json", "package-lock.json"}))
     version = "1"
 
     def __init__(self) -> None:
@@ -277,6 +278,7 @@ class NpmLockCataloger(_LockCataloger):
     """Packages pinned by package-lock.json / npm-shrinkwrap.json (v1-v3) without an installed tree."""
 
     name = "npm-lock"
+    path_hints = PathHints(basenames=frozenset({"package-lock.json", "npm-shrinkwrap.json"}))
     version = "1"
     lock_names = ("package-lock.json", "npm-shrinkwrap.json")
     parse_lock = staticmethod(parse_package_lock)
@@ -286,6 +288,7 @@ class YarnLockCataloger(_LockCataloger):
     """Packages pinned by yarn.lock (classic v1 and berry) where no node_modules is installed."""
 
     name = "yarn-lock"
+    path_hints = PathHints(basenames=frozenset({"yarn.lock"}))
     version = "1"
     lock_names = ("yarn.lock",)
     parse_lock = staticmethod(parse_yarn_lock)
@@ -295,6 +298,7 @@ class PnpmLockCataloger(_LockCataloger):
     """Packages pinned by pnpm-lock.yaml (v5, v6, v9) where no node_modules is installed."""
 
     name = "pnpm-lock"
+    path_hints = PathHints(basenames=frozenset({"pnpm-lock.yaml"}))
     version = "1"
     lock_names = ("pnpm-lock.yaml",)
     parse_lock = staticmethod(parse_pnpm_lock)

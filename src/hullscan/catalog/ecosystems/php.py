@@ -14,7 +14,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError
+from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError, PathHints
 from hullscan.model.files import FileRecord
 from hullscan.model.package import Package, PackageType, Relationship, RelationshipKind
 
@@ -106,6 +106,7 @@ class ComposerInstalledCataloger(Cataloger):
     """`php-composer-installed`: packages Composer installed into `vendor/`."""
 
     name = "php-composer-installed"
+    path_hints = PathHints(basenames=frozenset({"installed.json"}))
     version = "1"
 
     def wants(self, path: str) -> bool:
@@ -128,6 +129,7 @@ class ComposerLockCataloger(Cataloger):
     """`php-composer-lock`: packages pinned by `composer.lock` (dev packages flagged)."""
 
     name = "php-composer-lock"
+    path_hints = PathHints(basenames=frozenset({"composer.lock"}))
     version = "1"
 
     def wants(self, path: str) -> bool:

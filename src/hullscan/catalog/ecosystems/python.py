@@ -38,7 +38,7 @@ from hullscan.catalog.ecosystems.python_metadata import (
     runtime_dependencies,
     wheel_filename_identity,
 )
-from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError
+from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError, PathHints
 from hullscan.errors import HullscanError
 from hullscan.model.files import Coordinates, FileRecord
 from hullscan.model.inventory import Unknown
@@ -111,6 +111,9 @@ class PythonInstalledCataloger(Cataloger):
     """Finds installed Python distributions, pip-style vendored copies and stray wheel files."""
 
     name = "python-installed"
+    path_hints = PathHints(
+        basenames=frozenset({"METADATA", "PKG-INFO"}) | SIBLINGS | VENDOR_LISTS, suffixes=(".whl", ".egg-info")
+    )
     version = "1"
 
     def wants(self, path: str) -> bool:

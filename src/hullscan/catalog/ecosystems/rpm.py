@@ -18,7 +18,7 @@ from typing import Any
 from packageurl import PackageURL
 
 from hullscan.catalog.ecosystems.rpmdb import Header, HeaderError, RpmDbError, Tag, read_headers
-from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError
+from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError, PathHints
 from hullscan.model.files import FileRecord
 from hullscan.model.inventory import Distro
 from hullscan.model.package import Package, PackageType, Relationship, RelationshipKind
@@ -139,6 +139,7 @@ class RpmDbCataloger(Cataloger):
     """Installed RPM packages from `/var/lib/rpm` or `/usr/lib/sysimage/rpm` databases."""
 
     name = "rpm-db"
+    path_hints = PathHints(basenames=frozenset(DB_NAMES_BY_PRECEDENCE))
     version = "1"
 
     def wants(self, path: str) -> bool:

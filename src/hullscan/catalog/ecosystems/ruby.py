@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from packageurl import PackageURL
 
-from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError
+from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError, PathHints
 from hullscan.model.files import FileRecord
 from hullscan.model.package import Package, PackageType, Relationship, RelationshipKind
 
@@ -109,6 +109,7 @@ class GemSpecificationCataloger(Cataloger):
     """`gem-specification`: gems installed by RubyGems, from their stored specifications."""
 
     name = "gem-specification"
+    path_hints = PathHints(suffixes=(".gemspec",))
     version = "1"
 
     def wants(self, path: str) -> bool:
@@ -197,6 +198,7 @@ class GemLockfileCataloger(Cataloger):
     """`gem-lockfile`: gems pinned by Bundler's `Gemfile.lock` (or `gems.locked`)."""
 
     name = "gem-lockfile"
+    path_hints = PathHints(basenames=frozenset({"Gemfile.lock", "gems.locked"}))
     version = "1"
 
     def wants(self, path: str) -> bool:

@@ -16,7 +16,8 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from packageurl import PackageURL
 
-from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError
+from hullscan.catalog.bytescan import contains_any
+from hullscan.catalog.interface import NOTHING, Cataloger, CatalogResult, ParseContext, ParseError
 from hullscan.model.files import FileKind, FileRecord
 from hullscan.model.package import Package, PackageType, Relationship, RelationshipKind
 
@@ -42,6 +43,8 @@ class RustAuditableAnalyzer:
     def analyze(self, path: str, stream: BinaryIO, size: int) -> Any:
         """Return `{"packages": [...]}`, `{"error": reason}` if damaged, None if absent."""
         del path, size
+        if not contains_any(stream, (SECTION.encode(),)):
+            return None  # no section of that name can exist
         try:
             section = ELFFile(stream).get_section_by_name(SECTION)
         except (ELFError, ValueError, OSError, KeyError, AttributeError):
@@ -140,6 +143,7 @@ class RustAuditableCataloger(Cataloger):
     """`rust-cargo-auditable`: crates recorded in binaries by `cargo auditable`."""
 
     name = "rust-cargo-auditable"
+    path_hints = NOTHING
     version = "1"
 
     def wants(self, path: str) -> bool:
