@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from operator import itemgetter
+from typing import Any, cast
 
 from hullscan.match.db import AdvisoryDB, AffectedRecord
+from hullscan.match.db.records import AffectedRange
 from hullscan.match.matchers import default_matchers
 from hullscan.match.matchers.advisory_details import AdvisoryFacts, advisory_facts
 from hullscan.match.matchers.interface import Matcher, MatchQuery
 from hullscan.match.versioning import (
     InvalidRangeError,
     InvalidVersionError,
+    Version,
     VersionScheme,
-    evaluate,
 )
+from hullscan.match.versioning.ranges import compiled_entry, osv_mapping
 from hullscan.model.finding import Caveat, Confidence, Evidence, Finding, FindingStatus, Severity
 from hullscan.model.inventory import Distro, Inventory
 from hullscan.model.package import Package, PackageType, Relationship, RelationshipKind
@@ -67,10 +71,11 @@ class _Hit:
     fix: str | None
     caveat: Caveat | None = None
     notes: tuple[str, ...] = ()
+    ids: tuple[str, ...] = field(init=False)
+    """The record's id and aliases."""
 
-    @property
-    def ids(self) -> tuple[str, ...]:
-        return (self.record.advisory_id, *self.record.aliases)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ids", (self.record.advisory_id, *self.record.aliases))
 
 
 def match_inventory(
@@ -203,22 +208,30 @@ def _look_up(planned: Sequence[tuple[Package, MatchQuery]], database: AdvisoryDB
         ecosystem: database.advisories_for(ecosystem, sorted(names))
         for ecosystem, names in names_by_ecosystem.items()
     }
-    entries: dict[int, dict[str, Any]] = {}
     hits: list[_Hit] = []
     seen: set[tuple[str, str, str, str]] = set()
     for package, query in planned:
-        for record in records[query.ecosystem].get(query.name, ()):
+        candidates = records[query.ecosystem].get(query.name)
+        if not candidates:
+            continue
+        installed = _installed(query)
+        for record in candidates:
             key = (package.id, query.ecosystem, query.name, record.advisory_id)
             if key in seen or not _applies(record, query):
                 continue
-            entry = entries.get(id(record))
-            if entry is None:
-                entry = entries[id(record)] = osv_entry(record)
-            hit = _evaluate(package, query, record, entry)
+            hit = _evaluate(package, query, record, installed)
             if hit is not None:
                 seen.add(key)
                 hits.append(hit)
     return hits
+
+
+def _installed(query: MatchQuery) -> Version | InvalidVersionError:
+    """The installed version parsed once per look-up, or why it does not parse."""
+    try:
+        return query.scheme.parse(query.version)
+    except InvalidVersionError as error:
+        return error
 
 
 def _applies(record: AffectedRecord, query: MatchQuery) -> bool:
@@ -229,66 +242,61 @@ def _applies(record: AffectedRecord, query: MatchQuery) -> bool:
 
 def osv_entry(record: AffectedRecord) -> dict[str, Any]:
     """Return the OSV `affected[]` mapping form of a database record (what `versioning.evaluate` takes)."""
-    return {
-        "versions": list(record.versions),
-        "ranges": [
-            {
-                "type": item.type,
-                "repo": item.repo,
-                "events": [{event.kind: event.version} for event in item.events],
-            }
-            for item in record.ranges
-        ],
-    }
+    return osv_mapping(record.versions, record.ranges)
 
 
 def _evaluate(
-    package: Package, query: MatchQuery, record: AffectedRecord, entry: Mapping[str, Any]
+    package: Package, query: MatchQuery, record: AffectedRecord, installed: Version | InvalidVersionError
 ) -> _Hit | None:
+    if isinstance(installed, InvalidVersionError):
+        return _uncertain(package, query, record, Caveat.VERSION_UNPARSEABLE, installed.reason)
     try:
-        installed = query.scheme.parse(query.version)
-    except InvalidVersionError as error:
-        return _uncertain(package, query, record, entry, Caveat.VERSION_UNPARSEABLE, error.reason)
-    try:
-        verdict = evaluate(query.version, entry, query.scheme)
+        verdict = compiled_entry(record.versions, record.ranges, query.scheme).evaluate(query.version)
     except (InvalidVersionError, InvalidRangeError) as error:
-        return _uncertain(package, query, record, entry, Caveat.RANGE_UNPARSEABLE, str(error))
+        return _uncertain(package, query, record, Caveat.RANGE_UNPARSEABLE, str(error))
     if not verdict.affected:
         return None
-    fixed = _fixed(record, query.scheme)
-    fix = None
-    for candidate in fixed:
-        try:
-            if query.scheme.parse(candidate) > installed:
-                fix = candidate
-                break
-        except InvalidVersionError:
-            continue
-    return _Hit(package, query, record, verdict.matched_by, fixed, fix, notes=verdict.notes)
+    fixes = _fixes(record.ranges, query.scheme)
+    fix = next((text for parsed, text in fixes.parsed if parsed > installed), None)
+    return _Hit(package, query, record, verdict.matched_by, fixes.texts, fix, notes=verdict.notes)
 
 
-def _fixed(record: AffectedRecord, scheme: VersionScheme) -> tuple[str, ...]:
-    """Versions named by `fixed` events of non-GIT ranges, ascending in `scheme` (unparseable last)."""
+@dataclass(frozen=True, slots=True)
+class _Fixes:
+    """Versions named by `fixed` events of non-GIT ranges, ascending in a scheme (unparseable last)."""
+
+    texts: tuple[str, ...]
+    parsed: tuple[tuple[Version, str], ...]
+    """The ones the scheme parses, ascending, with their text."""
+
+
+@lru_cache(maxsize=1 << 16)
+def _fixes_cached(ranges: tuple[AffectedRange, ...], scheme: Hashable) -> _Fixes:
     named = {
         event.version
-        for item in record.ranges
+        for item in ranges
         if item.type != "GIT"
         for event in item.events
         if event.kind == "fixed"
     }
-    return _sorted_versions(named, scheme)
+    valid, invalid = _split_parsed(named, cast("VersionScheme", scheme))
+    return _Fixes((*(text for _, text in valid), *invalid), tuple(valid))
+
+
+def _fixes(ranges: tuple[AffectedRange, ...], scheme: VersionScheme) -> _Fixes:
+    return _fixes_cached(ranges, cast("Hashable", scheme))
+
+
+def _fixed(record: AffectedRecord, scheme: VersionScheme) -> tuple[str, ...]:
+    """Versions named by `fixed` events of non-GIT ranges, ascending in `scheme` (unparseable last)."""
+    return _fixes(record.ranges, scheme).texts
 
 
 def _uncertain(
-    package: Package,
-    query: MatchQuery,
-    record: AffectedRecord,
-    entry: Mapping[str, Any],
-    caveat: Caveat,
-    reason: str,
+    package: Package, query: MatchQuery, record: AffectedRecord, caveat: Caveat, reason: str
 ) -> _Hit | None:
     """A record we cannot judge: kept as `under_investigation` unless it has nothing to judge by."""
-    if not entry["versions"] and all(item["type"] == "GIT" for item in entry["ranges"]):
+    if not record.versions and all(item.type == "GIT" for item in record.ranges):
         return None
     return _Hit(package, query, record, "", _fixed(record, query.scheme), None, caveat, (reason,))
 
@@ -363,12 +371,14 @@ def _merge(hits: Sequence[_Hit], database: AdvisoryDB) -> list[Finding]:
 
 def canonical_id(ids: Iterable[str]) -> str:
     """Pick the id a vulnerability is shown under: a CVE, else a GHSA, else the smallest id."""
-    ordered = sorted(set(ids))
+    unique = set(ids)
     for prefix in _ID_PREFERENCE:
-        preferred = [item for item in ordered if item.startswith(prefix)]
+        preferred = [item for item in unique if item.startswith(prefix)]
         if preferred:
-            return preferred[0]
-    return ordered[0]
+            return min(preferred)
+    if not unique:
+        raise IndexError("canonical_id needs at least one id")  # as the sorted()[0] it replaced
+    return min(unique)
 
 
 def _finding(all_ids: set[str], group: Sequence[_Hit], facts: Mapping[str, AdvisoryFacts]) -> Finding:
@@ -392,7 +402,7 @@ def _finding(all_ids: set[str], group: Sequence[_Hit], facts: Mapping[str, Advis
         score=score,
         severity_source=source,
         aliases=tuple(sorted(all_ids - {vulnerability})),
-        fixed_versions=_sorted_versions({v for hit in group for v in hit.fixed}, scheme),
+        fixed_versions=_merged_fixed(group, scheme),
         fix=_applicable_fix([hit.fix for hit in certain], scheme),
         summary=_summary(record_ids, facts),
         layer_digest=package.layer_digest
@@ -401,6 +411,13 @@ def _finding(all_ids: set[str], group: Sequence[_Hit], facts: Mapping[str, Advis
         caveats=tuple(caveats),
         evidence=tuple(_evidence(hit) for hit in group),
     )
+
+
+def _merged_fixed(group: Sequence[_Hit], scheme: VersionScheme) -> tuple[str, ...]:
+    """Every fixed version the group names, ascending (one hit's are already in that order)."""
+    if len(group) == 1:
+        return group[0].fixed
+    return _sorted_versions({version for hit in group for version in hit.fixed}, scheme)
 
 
 def _evidence(hit: _Hit) -> Evidence:
@@ -417,23 +434,29 @@ def _evidence(hit: _Hit) -> Evidence:
 
 
 def _sorted_versions(versions: set[str], scheme: VersionScheme) -> tuple[str, ...]:
-    """Ascending in `scheme`; versions it cannot parse go last, by text."""
+    """Ascending in `scheme` (equal versions by text); versions it cannot parse go last, by text."""
+    valid, invalid = _split_parsed(versions, scheme)
+    return (*(text for _, text in valid), *invalid)
+
+
+def _split_parsed(versions: Iterable[str], scheme: VersionScheme) -> tuple[list[tuple[Any, str]], list[str]]:
+    """(parsed, text) pairs ascending in `scheme` (ties by text), and the unparseable texts sorted."""
     valid: list[tuple[Any, str]] = []
     invalid: list[str] = []
-    for text in versions:
+    for text in sorted(versions):
         try:
             valid.append((scheme.parse(text), text))
         except InvalidVersionError:
             invalid.append(text)
-    valid.sort(key=lambda pair: pair[0])
-    return (*(text for _, text in valid), *sorted(invalid))
+    valid.sort(key=itemgetter(0))
+    return valid, invalid
 
 
 def _applicable_fix(fixes: Sequence[str | None], scheme: VersionScheme) -> str | None:
     """The version that resolves every merged record: the highest of their first fixes."""
     known = {fix for fix in fixes if fix is not None}
-    if not known:
-        return None
+    if len(known) <= 1:
+        return next(iter(known), None)
     return _sorted_versions(known, scheme)[-1]
 
 
@@ -506,6 +529,6 @@ def judge(record: AffectedRecord, version: str, scheme: VersionScheme) -> bool |
     The same evaluation the matcher runs (withdrawal and release checks aside).
     """
     try:
-        return evaluate(version, osv_entry(record), scheme).affected
+        return compiled_entry(record.versions, record.ranges, scheme).evaluate(version).affected
     except (InvalidVersionError, InvalidRangeError):
         return None

@@ -6,11 +6,24 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, Row, Text, create_engine, or_, select, text, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Text,
+    and_,
+    create_engine,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
@@ -118,28 +131,37 @@ class AdvisoryDB:
         table, adv = schema.affected, schema.advisory
         raw_json = [type_coerce(table.c[name], Text).label(name) for name in _JSON_COLUMNS]
         plain = [column for column in table.columns if column.name not in _JSON_COLUMNS]
+        condition = and_(table.c.family == family, table.c.normalized_name.in_(names))
+        if release:
+            condition = and_(condition, or_(table.c.release == release, table.c.release == ""))
         query = (
             select(*plain, *raw_json, adv.c.withdrawn)
             .join(adv, adv.c.id == table.c.advisory_id)
-            .where(table.c.family == family, table.c.normalized_name.in_(names))
+            .where(condition)
             .order_by(table.c.advisory_id, table.c.seq)
         )
-        if release:
-            query = query.where(or_(table.c.release == release, table.c.release == ""))
         rows = self._connection.execute(query).all()
-        aliases = self._aliases_of({row[0] for row in rows})
+        if not rows:
+            return []
+        # The same rows' advisory ids as a subquery: one round trip instead of one per 500 ids.
+        ids = select(table.c.advisory_id).join(adv, adv.c.id == table.c.advisory_id).where(condition)
+        aliases = self._aliases_where(schema.alias.c.advisory_id.in_(ids))
         return [_fast_affected_record(row, aliases.get(row[0], ())) for row in rows]
 
     def _aliases_of(self, ids: set[str]) -> dict[str, tuple[str, ...]]:
-        found: dict[str, list[str]] = defaultdict(list)
+        found: dict[str, tuple[str, ...]] = {}
         id_list = sorted(ids)
         for start in range(0, len(id_list), _CHUNK):
             chunk = id_list[start : start + _CHUNK]
-            query = select(schema.alias.c.advisory_id, schema.alias.c.alias).where(
-                schema.alias.c.advisory_id.in_(chunk)
-            )
-            for advisory_id, alias in self._connection.execute(query):
-                found[advisory_id].append(alias)
+            found.update(self._aliases_where(schema.alias.c.advisory_id.in_(chunk)))
+        return found
+
+    def _aliases_where(self, condition: ColumnElement[bool]) -> dict[str, tuple[str, ...]]:
+        """Aliases (sorted) per advisory id, for the alias rows matching `condition`."""
+        query = select(schema.alias.c.advisory_id, schema.alias.c.alias).where(condition)
+        found: dict[str, list[str]] = defaultdict(list)
+        for advisory_id, alias in self._connection.execute(query).all():
+            found[advisory_id].append(alias)
         return {key: tuple(sorted(values)) for key, values in found.items()}
 
     def get(self, advisory_id: str) -> Advisory | None:
@@ -243,13 +265,32 @@ def _fast_affected_record(row: Sequence[Any], aliases: tuple[str, ...]) -> Affec
         name,
         normalized_name,
         purl,
-        tuple(_affected_range(item) for item in _decode(ranges)),
-        tuple(_decode(versions)),
-        parse_timestamp(withdrawn),
+        _ranges_from_text(ranges) if isinstance(ranges, str) else _ranges_from(ranges),
+        _versions_from_text(versions) if isinstance(versions, str) else tuple(versions),
+        parse_timestamp(withdrawn) if withdrawn else None,
         aliases,
         _decode(ecosystem_specific),
         _decode(database_specific),
     )
+
+
+#: Distinct `ranges` / `versions` texts remembered (a full database has ~20,000 distinct `ranges`).
+DECODE_CACHE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=DECODE_CACHE_SIZE)
+def _ranges_from_text(value: str) -> tuple[AffectedRange, ...]:
+    """Ranges of one JSON text; equal texts give the same (immutable) objects, so later work can memoize."""
+    return _ranges_from(_decode(value))
+
+
+def _ranges_from(value: Iterable[Mapping[str, Any]]) -> tuple[AffectedRange, ...]:
+    return tuple(_affected_range(item) for item in value)
+
+
+@lru_cache(maxsize=DECODE_CACHE_SIZE)
+def _versions_from_text(value: str) -> tuple[str, ...]:
+    return tuple(_decode(value))
 
 
 def _affected_record(

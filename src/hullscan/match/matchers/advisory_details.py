@@ -7,11 +7,13 @@ database's public `connection` and `schema`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, select, type_coerce
 
 from hullscan.match.db import AdvisoryDB
 from hullscan.match.db import schema as db_schema
@@ -52,20 +54,37 @@ def advisory_facts(database: AdvisoryDB, ids: Iterable[str]) -> dict[str, Adviso
             table.c.id,
             table.c.summary,
             table.c.max_score,
-            table.c.severity,
-            specific["severity"].as_string().label("severity_text"),
-            specific["urgency"].as_string().label("urgency_text"),
+            type_coerce(table.c.severity, Text),  # decoded below, once per distinct text
+            specific["severity"].as_string(),
+            specific["urgency"].as_string(),
         ).where(table.c.id.in_(wanted[start : start + _CHUNK]))
-        for row in database.connection.execute(query):
-            extracted = {"severity": row.severity_text, "urgency": row.urgency_text}
-            found[row.id] = AdvisoryFacts(
-                id=row.id,
-                summary=row.summary or "",
-                max_score=row.max_score,
-                severities=tuple(_severity(item) for item in row.severity or () if isinstance(item, Mapping)),
+        for row in database.connection.execute(query).all():
+            advisory_id, summary, max_score, severity, severity_text, urgency_text = row
+            extracted = {"severity": severity_text, "urgency": urgency_text}
+            found[advisory_id] = AdvisoryFacts(
+                id=advisory_id,
+                summary=summary or "",
+                max_score=max_score,
+                severities=_severities_of(severity),
                 database_specific={key: value for key, value in extracted.items() if isinstance(value, str)},
             )
     return found
+
+
+def _severities_of(value: Any) -> tuple[SeverityEntry, ...]:
+    """The `severity` column: JSON text (SQLite), or already decoded (PostgreSQL JSONB)."""
+    if isinstance(value, str):
+        return _severities_from_text(value)
+    return _severities_from(value)
+
+
+@lru_cache(maxsize=1 << 14)
+def _severities_from_text(value: str) -> tuple[SeverityEntry, ...]:
+    return _severities_from(json.loads(value))
+
+
+def _severities_from(value: Any) -> tuple[SeverityEntry, ...]:
+    return tuple(_severity(item) for item in value or () if isinstance(item, Mapping))
 
 
 def _severity(item: Mapping[str, Any]) -> SeverityEntry:

@@ -16,13 +16,14 @@ Verdicts, notes and errors are those of the plain replay (`range_includes`), whi
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from hullscan.errors import HullscanError
 from hullscan.match.versioning._base import KeyedVersion
 from hullscan.match.versioning.interface import InvalidVersionError
+from hullscan.match.versioning.maven import MavenVersion
 from hullscan.match.versioning.registry import scheme_for_ecosystem
 from hullscan.match.versioning.semver import SEMVER
 
@@ -287,8 +288,8 @@ class CompiledEntry:
     listed_texts: frozenset[str] = frozenset()
     listed: tuple[Version, ...] = ()
     """The ``versions`` strings that parse in `scheme`."""
-    listed_keyed: frozenset[Version] | None = None
-    """`listed` as a set when every member is a `KeyedVersion` (equality and hash by key)."""
+    listed_set: frozenset[Version] | None = None
+    """`listed` as a set when all members are of one class whose `==` is equality of what it hashes."""
     ranges: tuple[_CompiledRange, ...] = ()
     plain: Mapping[str, Any] | None = None
     """The entry itself when it could not be compiled; evaluated the plain way."""
@@ -317,8 +318,8 @@ class CompiledEntry:
     def _listed(self, text: str, parsed: Version) -> bool:
         if text in self.listed_texts:
             return True
-        if self.listed_keyed is not None and type(parsed) is KeyedVersion:
-            return parsed in self.listed_keyed
+        if self.listed_set is not None and type(parsed) is type(self.listed[0]):
+            return parsed in self.listed_set
         return any(listed == parsed for listed in self.listed)
 
 
@@ -334,8 +335,32 @@ def compile_entry(affected_entry: Mapping[str, Any], scheme: VersionScheme) -> C
         ranges = tuple(_compile_range(range_, index, scheme) for index, range_ in enumerate(raw_ranges))
     except Exception:  # noqa: BLE001 - anything unexpected: evaluate the plain way, which raises it in place
         return CompiledEntry(scheme, plain=affected_entry)
-    keyed = frozenset(listed) if listed and all(type(item) is KeyedVersion for item in listed) else None
-    return CompiledEntry(scheme, texts, listed, keyed, ranges)
+    kinds = {type(item) for item in listed}
+    as_set = frozenset(listed) if len(kinds) == 1 and _set_safe(next(iter(kinds))) else None
+    return CompiledEntry(scheme, texts, listed, as_set, ranges)
+
+
+@lru_cache(maxsize=64)
+def _set_safe(kind: type) -> bool:
+    """True when `==` of two `kind` values is exactly equality of what they hash.
+
+    Then a set lookup answers "is it listed" as the linear ``==`` scan does. That holds for
+    `KeyedVersion` dataclasses comparing on `key` alone (eq and hash generated from that one
+    field) and for `MavenVersion` (``cmp`` is 0 exactly when ``hash_key()`` is equal).
+    """
+    if kind is MavenVersion:
+        return True
+    if not issubclass(kind, KeyedVersion) or not is_dataclass(kind):
+        return False
+    compared = tuple(item.name for item in fields(kind) if item.compare)
+    own = vars(kind)
+    return compared == ("key",) and _generated(own.get("__eq__")) and _generated(own.get("__hash__"))
+
+
+def _generated(method: object) -> bool:
+    """True for a method `dataclasses` wrote (compiled from a string), not one written by hand."""
+    code = getattr(method, "__code__", None)
+    return code is not None and code.co_filename == "<string>"
 
 
 def _compile_listed(
