@@ -200,3 +200,71 @@ def vex_image() -> VexImage:
         for name, item in builds.items()
     }
     return VexImage(root / "oci", root, layers, go)
+
+
+TRIXIE_PACKAGES = ("golang-go", "golang-golang-x-text-dev", "ca-certificates")
+
+
+@dataclass(frozen=True, slots=True)
+class NewerGoBuild:
+    """The `inline` program built by trixie's Go toolchain (pclntab layout of Go 1.20+)."""
+
+    stripped: Path
+    unstripped: Path
+    inlining_log: Path
+    go_version: str
+
+
+def _build_with_trixie_go(work: Path) -> None:
+    from .chroot import chroot_run  # noqa: PLC0415 - only this builder needs a chroot
+    from .debian import debian_rootfs  # noqa: PLC0415
+    from .staged import apt_install, copy_tree  # noqa: PLC0415
+
+    stage = work / "stage"
+    copy_tree(debian_rootfs("trixie").rootfs, stage)
+    try:
+        apt_install(stage, TRIXIE_PACKAGES)
+        source = stage / "src"
+        source.mkdir()
+        gocode = stage / GOCODE_TEXT.relative_to("/")
+        shutil.copytree(gocode, source / "vendor" / "golang.org" / "x" / "text", symlinks=True)
+        version = chroot_run(
+            stage, ["dpkg-query", "-W", "-f", "${Version}", "golang-golang-x-text-dev"]
+        ).stdout
+        module_version = "v" + version.split(":")[-1].split("-")[0].split("+")[0]
+        listing = "".join(f"{p}\n" for p in _VENDORED)
+        (source / "go.mod").write_text(
+            f"module example.com/vexinline\n\ngo 1.19\n\nrequire golang.org/x/text {module_version}\n"
+        )
+        (source / "vendor" / "modules.txt").write_text(
+            f"# golang.org/x/text {module_version}\n## explicit; go 1.17\n{listing}"
+        )
+        (source / "main.go").write_text(_main_source(*GO_PROGRAMS["inline"]))
+        env = {
+            "GOFLAGS": "-mod=vendor",
+            "GOPROXY": "off",
+            "CGO_ENABLED": "0",
+            "GOCACHE": "/tmp/gocache",
+            "HOME": "/tmp",
+        }
+        script = "cd /src && go build -gcflags=-m -o /tmp/m . 2>/src/inlining.txt; go build -trimpath -o /src/vex-inline ."
+        chroot_run(stage, ["sh", "-c", script], env=env, mount_proc=True)
+        go_version = chroot_run(stage, ["go", "version"], env=env, mount_proc=True).stdout.strip()
+        shutil.copy2(source / "vex-inline", work / "vex-inline")
+        shutil.copy2(source / "inlining.txt", work / "inlining.txt")
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    shutil.copy2(work / "vex-inline", work / "vex-inline.stripped")
+    run([ensure_tool("strip", "binutils"), str(work / "vex-inline.stripped")])
+    (work / "go-version.txt").write_text(go_version)
+
+
+def newer_go_build() -> NewerGoBuild:
+    """Return the cached trixie-toolchain build (first build: a trixie root plus golang-go, a few minutes)."""
+    root = cached_build(f"vex-go-trixie-v{VERSION}", _build_with_trixie_go)
+    return NewerGoBuild(
+        root / "vex-inline.stripped",
+        root / "vex-inline",
+        root / "inlining.txt",
+        (root / "go-version.txt").read_text(),
+    )

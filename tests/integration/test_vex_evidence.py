@@ -13,6 +13,7 @@ import dataclasses
 import gzip
 import json
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,7 +41,8 @@ from hullscan.model.inventory import Inventory
 from hullscan.model.package import Package, PackageType
 from hullscan.model.vex import Justification, StatementConfidence, VexStatement
 from images.cache import cache_root, file_lock
-from images.vex_images import VexImage, vex_image
+from images.python_image import PythonImage
+from images.vex_images import VexImage, newer_go_build, vex_image
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 
@@ -90,8 +92,14 @@ def _nm_functions(binary: Path) -> set[str]:
     for line in out.splitlines():
         parts = line.split(None, 2)
         if len(parts) == 3 and parts[1] in ("T", "t") and parts[2] not in LINKER_MARKERS:
-            names.add(re.sub(r"\[\d+\]", "[...]", parts[2].removesuffix(".abi0")))
+            names.add(_spelled(parts[2]))
     return names
+
+
+def _spelled(name: str) -> str:
+    """One spelling for nm and pclntab names: array sizes as `[...]` (Go < 1.20 pclntab), `·` as `.`
+    (nm's display), no `.abi0` suffix."""
+    return re.sub(r"\[\d+\]", "[...]", name.removesuffix(".abi0")).replace("\u00b7", ".")
 
 
 # --- Go symbols ------------------------------------------------------------------------------------
@@ -103,7 +111,7 @@ def test_pclntab_of_stripped_builds_lists_what_nm_lists_unstripped(image: VexIma
         stripped = view.read(build.image_path)
         assert b".symtab" not in stripped  # really stripped
         found = read_go_functions(stripped)
-        assert _nm_functions(build.unstripped) <= {n.removesuffix(".abi0") for n in found.functions}
+        assert _nm_functions(build.unstripped) <= {_spelled(n) for n in found.functions}
 
 
 def test_inlined_function_is_only_in_the_inline_tree(image: VexImage) -> None:
@@ -395,3 +403,66 @@ def test_only_the_inline_tree_keeps_a_symbol_from_a_false_not_affected(image: Ve
         "call": FindingStatus.NOT_AFFECTED,  # IsNormalString's build never reaches FirstBoundaryInString
     }
     assert f"{NORM}.Form.FirstBoundaryInString" not in _nm_functions(image.go["call"].unstripped)
+
+
+def test_go_1_20_plus_layout_from_trixie_toolchain() -> None:
+    """The same inlining program built by trixie's Go (1.20+ pclntab: new magic, `_func`, inline entries)."""
+    build = newer_go_build()
+    minor = int(build.go_version.split("go1.")[1].split(".")[0])
+    assert minor >= 20
+    assert "inlining call to norm.Form.FirstBoundaryInString" in build.inlining_log.read_text()
+    found = read_go_functions(build.stripped.read_bytes())
+    assert found.layout == "1.20"
+    assert f"{NORM}.Form.FirstBoundaryInString" in found.inlined
+    assert f"{NORM}.Form.FirstBoundaryInString" not in _nm_functions(build.unstripped)
+    assert _nm_functions(build.unstripped) <= {_spelled(n) for n in found.functions}
+
+
+# --- Python import graph on the python venv image ------------------------------------------------
+
+IMPORT_REQUESTS = "import requests"
+
+
+def _runtime_loaded(rootfs: Path, python: str, code: str) -> set[str]:
+    """Files the image's own interpreter has loaded after running `code` (chrooted)."""
+    probe = (
+        code
+        + "\nimport sys\nfor m in list(sys.modules.values()):\n    f = getattr(m, '__file__', None)\n    if f: print(f)\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+    out = subprocess.run(
+        [shutil.which("chroot") or "/usr/sbin/chroot", str(rootfs), python, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return {_in_root(rootfs, line.strip()) for line in out.stdout.splitlines() if line.strip()}
+
+
+def test_static_import_graph_covers_what_the_interpreter_loads(python_test_image: PythonImage) -> None:
+    reference = python_test_image.reference
+    found = api.inventory(reference, ScanOptions())
+    view = _view(reference)
+    python = f"{python_test_image.venv}/bin/python"
+    site = str(python_test_image.site_packages.relative_to(python_test_image.rootfs))
+    loaded = {
+        p for p in _runtime_loaded(python_test_image.rootfs, python, IMPORT_REQUESTS) if f"/{site}/" in p
+    }
+    assert any("/urllib3/" in p for p in loaded)
+    assert not any("jinja2" in p.lower() or "markupsafe" in p.lower() for p in loaded)
+
+    description = dataclasses.replace(found.image.config, cmd=(python, "-c", IMPORT_REQUESTS))
+    found = dataclasses.replace(found, image=dataclasses.replace(found.image, config=description))
+    python_packages = [p for p in found.packages if p.type is PackageType.PYTHON]
+    findings = tuple(_finding("CVE-0000-0000", p) for p in python_packages)
+    made = {s.product: s for s in execute_path(TriageContext(found, findings, view, None))}
+    for package in python_packages:
+        files = {
+            _in_root(python_test_image.rootfs, str(f["path"])) for f in package.metadata.get("files", ())
+        }
+        if files & loaded:
+            assert package.purl not in made, package.name  # the interpreter really imported it
+    flagged = {p.name.lower() for p in python_packages if p.purl in made}
+    assert {"jinja2", "markupsafe"} <= flagged
+    assert all(made[p.purl].confidence is StatementConfidence.LOW for p in python_packages if p.purl in made)

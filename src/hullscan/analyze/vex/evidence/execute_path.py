@@ -127,6 +127,9 @@ def _python_statements(context: TriageContext, reach: Reachability) -> Iterator[
                 f"none of its {len(modules)} module files is imported by the entry "
                 f"({len(graph.reached)} files in the static import graph of {start})"
             )
+            if graph.dynamic_sites:
+                sites = ", ".join(graph.dynamic_sites[:3])
+                detail += f"; imports by computed names not followed ({len(graph.dynamic_sites)}: {sites})"
             yield _not_in_path(
                 finding,
                 StatementEvidence("python-imports", detail, package_location(finding.package)),
