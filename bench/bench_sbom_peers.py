@@ -205,7 +205,7 @@ def report(label: str, size: int, figures: dict[str, dict[str, Run]]) -> None:
     """Print one image's table and the ratios to hullscan."""
     print(f"\n## {label} ({size / 2**20:.0f} MiB of layer blobs)")
     print(
-        f"{'tool':<9} {'mode':<5} {'wall s':>7} {'cpu s':>7} {'RSS MiB':>8} {'pkgs':>5}  wall/hullscan  cpu/hullscan"
+        f"{'tool':<28} {'mode':<5} {'wall s':>7} {'cpu s':>7} {'RSS MiB':>8} {'pkgs':>5}  wall/hullscan  cpu/hullscan"
     )
     base = figures["hullscan"]
     for name, modes in figures.items():
