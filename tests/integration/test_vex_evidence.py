@@ -466,3 +466,33 @@ def test_static_import_graph_covers_what_the_interpreter_loads(python_test_image
     flagged = {p.name.lower() for p in python_packages if p.purl in made}
     assert {"jinja2", "markupsafe"} <= flagged
     assert all(made[p.purl].confidence is StatementConfidence.LOW for p in python_packages if p.purl in made)
+
+
+def test_changelogs_are_read_in_one_pass_per_layer(
+    image: VexImage,
+    squashed: tuple[Inventory, FileView, tuple[Finding, ...]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Uncaptured files come from one stream of their layer, however many are asked for."""
+    from hullscan.analyze.vex.evidence import batch  # noqa: PLC0415
+
+    _, view, _ = squashed
+    paths = sorted(
+        str(p).removeprefix(str(image.os_root))
+        for p in image.os_root.glob("usr/share/doc/*/changelog.Debian.gz")
+    )
+    assert len(paths) > 5
+    calls: list[int] = []
+    original = batch._stream_layer
+
+    def counting(opener: object, wanted: set[str], limits: object = None) -> dict[str, bytes]:
+        calls.append(len(wanted))
+        return original(opener, wanted)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "_stream_layer", counting)
+    contents = batch.read_many(view, paths)
+    assert set(contents) == set(paths)
+    members = {record.path for p in paths if (record := view.resolve(p)) is not None}  # doc dirs may be links
+    assert calls == [len(members)]  # all live in layer 1: one pass
+    for path in paths:
+        assert contents[path] == (image.os_root / path.lstrip("/")).read_bytes()

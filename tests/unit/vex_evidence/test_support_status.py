@@ -83,3 +83,26 @@ def test_findings_with_a_fix_or_other_releases_get_nothing() -> None:
 def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EvidenceError, match="no debian-security-support data"):
         load_directory(tmp_path / "nope")
+
+
+def test_lists_installed_in_the_image_win(tmp_path: Path) -> None:
+    """An image with debian-security-support installed carries its own lists: they are used."""
+    from hullscan.analyze.vex.evidence.support_status import IMAGE_DIR, support_status_producer  # noqa: PLC0415
+    from hullscan.config import Limits  # noqa: PLC0415
+    from hullscan.fileview.directory import DirectoryView  # noqa: PLC0415
+    from hullscan.fileview.layer import CapturePolicy  # noqa: PLC0415
+
+    installed = tmp_path / IMAGE_DIR.lstrip("/")
+    installed.mkdir(parents=True)
+    for name in ("security-support-ended.deb12", "security-support-limited"):
+        (installed / name).write_bytes((BOOKWORM / name).read_bytes())
+    view = DirectoryView(tmp_path, "dir", CapturePolicy(wants=lambda _p: False, fingerprint="none"), Limits())
+    binutils = package("binutils", "2.40-2")
+    found = [finding("CVE-2025-0001", binutils)]
+    produce = support_status_producer(tmp_path / "no-such-dir")  # never read: the image has lists
+    made = list(produce(context(found, distro=Distro("debian", "12"), view=view)))
+    assert len(made) == 1
+    assert made[0].evidence[0].location is not None
+    assert made[0].evidence[0].location.startswith(f"image:{IMAGE_DIR}/security-support-limited:")
+    with pytest.raises(EvidenceError):
+        list(support_status_producer(tmp_path / "no-such-dir")(context(found, distro=Distro("debian", "12"))))
