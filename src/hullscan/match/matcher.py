@@ -9,9 +9,11 @@ versions and the fix that applies.
 
 from __future__ import annotations
 
+import gc
 import posixpath
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -100,6 +102,35 @@ def match_packages(
     matchers: Sequence[Matcher] | None = None,
 ) -> MatchResult:
     """Match packages against the database; one finding per (package, vulnerability)."""
+    with _collector_paused():
+        return _match(packages, distro, database, relationships, matchers)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while matching; restore its state afterwards.
+
+    Matching allocates tens of thousands of small acyclic objects (records, hits, findings)
+    while the parse and compile caches hold many long-lived ones: the collector's repeated
+    passes over those cost about a third of a 2,000-package match and reclaim nothing.
+    Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _match(
+    packages: Iterable[Package],
+    distro: Distro | None,
+    database: AdvisoryDB,
+    relationships: Iterable[Relationship],
+    matchers: Sequence[Matcher] | None,
+) -> MatchResult:
     families = tuple(matchers) if matchers is not None else default_matchers()
     visible = [package for package in packages if package.visible]
     owned = os_owned_ids(visible, relationships)
