@@ -110,10 +110,15 @@ class FunctionIndex:
         return name in self.functions.inlined
 
 
-def _records(database: AdvisoryDB, finding: Finding) -> list[AffectedRecord]:
+def _records(
+    database: AdvisoryDB, finding: Finding, cache: dict[str, list[AffectedRecord]]
+) -> list[AffectedRecord]:
+    """The finding's own records for its module (one DB query per module name)."""
+    name = finding.package.name
+    if name not in cache:
+        cache[name] = database.advisories_for(GO_ECOSYSTEM, [name])[name]
     wanted = set(finding.advisory_ids)
-    found = database.advisories_for(GO_ECOSYSTEM, [finding.package.name])[finding.package.name]
-    return [r for r in found if r.advisory_id in wanted]
+    return [r for r in cache[name] if r.advisory_id in wanted]
 
 
 def verdict(
@@ -152,10 +157,11 @@ def go_symbols(context: TriageContext) -> Iterator[VexStatement]:
     if context.view is None or context.database is None:
         return
     per_binary: dict[str, list[tuple[Finding, list[VulnerableSymbol]]]] = defaultdict(list)
+    cache: dict[str, list[AffectedRecord]] = {}
     for finding in findings_of_type(context.findings, PackageType.GO):
         if not finding.package.locations or finding.status is not FindingStatus.AFFECTED:
             continue
-        symbols = symbols_of(_records(context.database, finding))
+        symbols = symbols_of(_records(context.database, finding, cache))
         if symbols is not None:
             per_binary[finding.package.locations[0].path].append((finding, symbols))
     for binary, items in sorted(per_binary.items()):

@@ -87,6 +87,9 @@ class _Binary:
         except (ELFError, ValueError, KeyError, struct.error) as exc:
             msg = f"not a readable ELF file: {exc}"
             raise GoSymbolsError(msg) from exc
+        except Exception as exc:  # pyelftools raises many types on hostile input
+            msg = f"not a readable ELF file: {type(exc).__name__}: {exc}"
+            raise GoSymbolsError(msg) from exc
         self.endian = "<" if self.elf.little_endian else ">"
         self._relocs: dict[int, int] | None = None
 
