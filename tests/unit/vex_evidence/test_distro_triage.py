@@ -38,6 +38,12 @@ def _line(cve: str, package_name: str, release: str | None) -> str:
     return match.group(1)
 
 
+def _notes(cve: str) -> list[str]:
+    text = EXCERPT.read_text()
+    block = text[text.index(cve) :].split("\nCVE-", 1)[0]
+    return [line.strip().removeprefix("NOTE:").strip() for line in block.splitlines() if "NOTE:" in line]
+
+
 def test_no_dsa_in_bullseye_explains_but_does_not_suppress(database: AdvisoryDB) -> None:
     line = _line("CVE-2021-36367", "putty", "bullseye")
     assert line.startswith("<no-dsa>")
@@ -63,9 +69,10 @@ def test_unimportant_on_the_unstable_line_holds_for_bookworm(database: AdvisoryD
             context([finding("CVE-2021-36373", ant)], distro=Distro("debian", "12"), database=database)
         )
     )
-    assert [s.status for s in made] == [FindingStatus.NOT_AFFECTED]
-    assert "unimportant" in (made[0].impact_statement or "")
-    assert "no security impact" in made[0].evidence[0].detail  # the tracker's NOTE travels along
+    assert [s.status for s in made] == [FindingStatus.AFFECTED]  # explained, never suppressed
+    note = _notes("CVE-2021-36373")[0]
+    assert made[0].impact_statement == f"distribution will not fix: unimportant ({note})"
+    assert "no security impact" in made[0].evidence[0].detail  # every NOTE travels along
 
 
 def test_fixed_sid_line_says_nothing_about_other_releases(database: AdvisoryDB) -> None:
@@ -87,3 +94,18 @@ def test_every_not_affected_reason_of_the_real_dsa_list_maps_to_a_justification(
     for reason in reasons:
         assert isinstance(justification_for(reason), Justification)
     assert justification_for("Vulnerable code not present") is Justification.VULNERABLE_CODE_NOT_PRESENT
+
+
+def test_a_fixed_line_rated_unimportant_claims_no_will_not_fix(tmp_path: Path) -> None:
+    """`- putty 0.75-3 (low; ...)` style lines with a version are fixes: nothing to explain."""
+    listing = tmp_path / "list"
+    block = EXCERPT.read_text().split("CVE-2021-36367", 1)[1]
+    listing.write_text("CVE-2021-36367" + block.replace("(low; bug #990901)", "(unimportant)"))
+    path = tmp_path / "db.sqlite"
+    import_paths(path, [listing])
+    with AdvisoryDB.open(path) as opened:
+        putty = package("putty", "0.74-1")
+        found = [finding("CVE-2021-36367", putty)]
+        unstable = Distro("debian", None, "sid")
+        assert opened.triage("CVE-2021-36367", "sid", "putty") is not None
+        assert list(distro_triage(context(found, distro=unstable, database=opened))) == []

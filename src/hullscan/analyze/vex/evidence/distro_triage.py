@@ -1,8 +1,9 @@
 """`distro_triage`: the Debian security tracker's verdict for a CVE in the image's release.
 
-`not-affected` (with the tracker's reason) and `unimportant` become `not_affected` statements;
-`no-dsa`, `ignored`, `postponed` and `end-of-life` become `affected` statements saying the
-distribution will not fix it and why (they explain, they do not suppress). A release without its
+Only `not-affected` (with the tracker's reason mapped to a justification) becomes `not_affected`.
+`unimportant`, `no-dsa`, `ignored`, `postponed` and `end-of-life` become `affected` statements
+saying the distribution will not fix it and why: they explain, they do not suppress (an
+`unimportant` issue is still present; Debian only judges it minor). A release without its
 own line falls back to the unstable (`sid`) line only for verdicts that hold for every release
 (`not-affected`, `unimportant`), as the tracker itself does.
 """
@@ -114,12 +115,12 @@ def verdict(finding: Finding, row: TriageRecord) -> VexStatement | None:
             justification=justification_for(row.reason),
             impact=f"Debian security tracker: not affected ({row.reason or 'no reason given'})",
         )  # fmt: skip
-    if row.urgency == UNIMPORTANT:
-        note = row.reason or row.note or "minor issue, no security impact in Debian"
+    if row.urgency == UNIMPORTANT and row.status != "fixed":
+        note = row.reason or (row.note.splitlines()[0] if row.note else "minor issue")
         return statement(
-            finding, FindingStatus.NOT_AFFECTED, evidence, confidence=StatementConfidence.HIGH,
-            justification=Justification.VULNERABLE_CODE_CANNOT_BE_CONTROLLED_BY_ADVERSARY,
-            impact=f"Debian security tracker: unimportant ({note.splitlines()[0]})",
+            finding, FindingStatus.AFFECTED, evidence, confidence=StatementConfidence.HIGH,
+            impact=f"distribution will not fix: unimportant ({note})",
+            action="Debian rates this issue unimportant (no security update planned); assess it yourself.",
         )  # fmt: skip
     if row.status in WONT_FIX:
         note = row.reason or (row.note.splitlines()[0] if row.note else row.status)
