@@ -102,7 +102,9 @@ def _origin(package: Package) -> str:
 def print_inventory(console: Console, inventory: Inventory) -> None:
     """Print packages grouped by ecosystem and layer, with counts."""
     distro = inventory.distro
-    console.print(f"[bold]{inventory.image.reference}[/bold]  distro: {distro.pretty_name or distro.id if distro else 'none'}")
+    console.print(
+        f"[bold]{inventory.image.reference}[/bold]  distro: {distro.pretty_name or distro.id if distro else 'none'}"
+    )
     layer_pos = {layer.digest: layer.index for layer in inventory.image.layers}
     table = Table(show_lines=False)
     for column in ("type", "name", "version", "source", "layer", "found by"):
