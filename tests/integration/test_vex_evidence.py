@@ -42,6 +42,7 @@ from hullscan.model.package import Package, PackageType
 from hullscan.model.vex import Justification, StatementConfidence, VexStatement
 from images.cache import cache_root, file_lock
 from images.python_image import PythonImage
+from images.tools import ensure_tool
 from images.vex_images import VexImage, newer_go_build, vex_image
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
@@ -238,7 +239,7 @@ def _changelog_cves(image: VexImage, package: str, tmp: Path) -> dict[str, str]:
         gzip.decompress((image.os_root / f"usr/share/doc/{package}/changelog.Debian.gz").read_bytes())
     )
     out = subprocess.run(
-        ["dpkg-parsechangelog", "-l", str(plain), "--all", "--format", "rfc822"],
+        [ensure_tool("dpkg-parsechangelog", "dpkg-dev"), "-l", str(plain), "--all", "--format", "rfc822"],
         capture_output=True,
         text=True,
         check=True,

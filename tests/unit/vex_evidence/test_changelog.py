@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from hullscan.analyze.vex.evidence.changelog import fixing_mention, parse_mentions
+from images.tools import ensure_tool
 
 from .helpers import FIXTURES
 
@@ -19,7 +20,7 @@ def _dpkg_entries(path: Path, tmp: Path) -> list[tuple[str, str]]:
     plain = tmp / "changelog"
     plain.write_bytes(gzip.decompress(path.read_bytes()))
     out = subprocess.run(
-        ["dpkg-parsechangelog", "-l", str(plain), "--all", "--format", "rfc822"],
+        [ensure_tool("dpkg-parsechangelog", "dpkg-dev"), "-l", str(plain), "--all", "--format", "rfc822"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     entries = []
