@@ -18,7 +18,7 @@ from sqlalchemy import Text, select, type_coerce
 from hullscan.match.db import AdvisoryDB
 from hullscan.match.db import schema as db_schema
 
-_CHUNK = 500
+_CHUNK = 900  # below SQLite's oldest host-parameter limit (999)
 
 
 @dataclass(frozen=True, slots=True)

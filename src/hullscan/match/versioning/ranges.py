@@ -16,7 +16,7 @@ Verdicts, notes and errors are those of the plain replay (`range_includes`), whi
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -167,6 +167,7 @@ def _evaluate_plain(version: str, affected_entry: Mapping[str, Any], scheme: Ver
 # ----- compiled entries: events parsed once, replayed per version ------------------------------
 
 _INTRODUCED, _FIXED, _LAST_AFFECTED = 0, 1, 2
+_UNAFFECTED = RangeVerdict(affected=False)
 _KIND_CODE = {"introduced": _INTRODUCED, "fixed": _FIXED, "last_affected": _LAST_AFFECTED}
 
 
@@ -204,6 +205,11 @@ class _CompiledRange:
     limits: tuple[_Limit, ...] = ()
     ordered: tuple[tuple[int, Version | None], ...] = ()
     """(kind code, bound) in replay order; a None bound is ``introduced: "0"``."""
+    hit: RangeVerdict = field(init=False)
+    """The verdict when this range includes a version and nothing was noted before it."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hit", RangeVerdict(affected=True, matched_by=f"range:{self.index}"))
 
     def includes(self, version: Version) -> bool:
         """`range_includes` on the precomputed events."""
@@ -308,8 +314,10 @@ class CompiledEntry:
                 continue
             subject = parsed if range_.scheme is self.scheme else range_.scheme.parse(version)
             if range_.includes(subject):
-                return RangeVerdict(affected=True, matched_by=f"range:{range_.index}", notes=tuple(notes))
-        return RangeVerdict(affected=False, notes=tuple(notes))
+                if not notes:
+                    return range_.hit
+                return RangeVerdict(affected=True, matched_by=range_.hit.matched_by, notes=tuple(notes))
+        return RangeVerdict(affected=False, notes=tuple(notes)) if notes else _UNAFFECTED
 
     def is_affected(self, version: str) -> bool:
         """Return the verdict's `affected`."""
