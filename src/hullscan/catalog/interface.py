@@ -7,8 +7,9 @@ dependency edges across files) lives in `finish()` over its own packages or in `
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hullscan.config import Scope
 from hullscan.fileview.interface import FileView
@@ -109,3 +110,25 @@ class Cataloger(abc.ABC):
     def unknown(self, record: FileRecord, reason: str) -> Unknown:
         """Return an Unknown for `record` attributed to this cataloger."""
         return Unknown(Coordinates(record.path, record.layer_digest), self.name, reason)
+
+
+class AnalysisCataloger(Cataloger):
+    """A cataloger fed by one content analyzer's results instead of file contents."""
+
+    path_hints = NOTHING
+    analyzer: str = ""
+    """The content analyzer whose per-file results this cataloger reads."""
+
+    def wants(self, path: str) -> bool:
+        del path
+        return False
+
+    def parse(self, ctx: ParseContext, record: FileRecord, content: bytes) -> CatalogResult:
+        del ctx, record, content
+        return CatalogResult()
+
+    def analysed_files(self, ctx: ParseContext) -> Iterator[tuple[FileRecord, Mapping[str, Any]]]:
+        """Yield (record, result) for visible files the analyzer recorded a mapping for."""
+        for record, result in ctx.view.analyses(self.analyzer):
+            if isinstance(result, Mapping):
+                yield record, result

@@ -6,7 +6,7 @@ import abc
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from hullscan.model.files import FileRecord
+from hullscan.model.files import FileKind, FileRecord
 
 
 class FileView(abc.ABC):
@@ -59,6 +59,14 @@ class FileView(abc.ABC):
     @abc.abstractmethod
     def analysis(self, path: str, analyzer: str) -> Any:
         """Return what a content analyzer recorded for `path` in its layer, or None."""
+
+    def analyses(self, analyzer: str) -> Iterator[tuple[FileRecord, Any]]:
+        """Yield (record, result) for every visible regular file the analyzer recorded."""
+        for record in self.files():
+            if record.visible and record.kind is FileKind.FILE:
+                result = self.analysis(record.path, analyzer)
+                if result is not None:
+                    yield record, result
 
     @property
     @abc.abstractmethod

@@ -17,8 +17,8 @@ from typing import Any, BinaryIO, Protocol
 from hullscan.config import Limits
 from hullscan.errors import HullscanError, LayerError, LimitExceededError
 from hullscan.fileview.tarstream import TarMember, TarStream
-from hullscan.pathnames import normalize_member_name
 from hullscan.model.files import FileKind, FileRecord
+from hullscan.pathnames import normalize_member_name
 from hullscan.source.blob import open_layer_stream
 from hullscan.source.interface import BlobOpener
 
@@ -186,7 +186,7 @@ class _Indexer:
         while chunk := rest.read_data(1024 * 1024):
             spool.write(chunk)
         spool.seek(0)
-        return spool  # type: ignore[return-value]
+        return spool
 
     def _analyze(
         self,

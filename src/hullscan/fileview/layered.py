@@ -9,8 +9,8 @@ from typing import Any
 from hullscan.config import Limits, Scope
 from hullscan.fileview.interface import FileView
 from hullscan.fileview.layer import LayerIndex, read_member
-from hullscan.pathnames import join_link, parent
 from hullscan.model.files import FileKind, FileRecord
+from hullscan.pathnames import join_link, parent
 from hullscan.source.interface import BlobOpener
 
 _MARKERS = (FileKind.WHITEOUT, FileKind.OPAQUE)
@@ -163,6 +163,14 @@ class LayeredView(FileView):
         if fetched is None:
             raise FileNotFoundError(record.path)
         return fetched
+
+    def analyses(self, analyzer: str) -> Iterator[tuple[FileRecord, Any]]:
+        for record in self.files():
+            if not record.visible or record.kind is not FileKind.FILE:
+                continue
+            found = self.layers[record.layer_index].analyses.get(record.path)
+            if found is not None and analyzer in found:
+                yield record, found[analyzer]
 
     def analysis(self, path: str, analyzer: str) -> Any:
         record = self._visible.get(path)

@@ -17,7 +17,7 @@ from typing import Any
 from hullscan.catalog.bundled.elf import ElfAnalyzer
 from hullscan.catalog.bundled.identify import Identified, identify, library_name
 from hullscan.catalog.bundled.signatures import signature_named
-from hullscan.catalog.interface import NOTHING, Cataloger, CatalogResult, ParseContext
+from hullscan.catalog.interface import AnalysisCataloger, CatalogResult, ParseContext
 from hullscan.fileview.interface import FileView
 from hullscan.model.files import Coordinates, FileKind, FileRecord
 from hullscan.model.inventory import Unknown
@@ -33,20 +33,12 @@ class _Found:
     copy: Identified
 
 
-class BundledComponentCataloger(Cataloger):
+class BundledComponentCataloger(AnalysisCataloger):
     """Identifies vendored native components (see module docstring)."""
 
     name = CATALOGER_NAME
-    path_hints = NOTHING
     version = "1"
-
-    def wants(self, path: str) -> bool:
-        del path
-        return False
-
-    def parse(self, ctx: ParseContext, record: FileRecord, content: bytes) -> CatalogResult:
-        del ctx, record, content
-        return CatalogResult()
+    analyzer = ElfAnalyzer.name
 
     def from_analyses(self, ctx: ParseContext) -> CatalogResult:
         result = CatalogResult()

@@ -13,8 +13,8 @@ from typing import Any
 from packageurl import PackageURL
 
 from hullscan.catalog.ecosystems.golang_buildinfo import GoBuildInfoAnalyzer
-from hullscan.catalog.interface import NOTHING, Cataloger, CatalogResult, ParseContext, ParseError
-from hullscan.model.files import FileKind, FileRecord
+from hullscan.catalog.interface import AnalysisCataloger, CatalogResult, ParseContext, ParseError
+from hullscan.model.files import FileRecord
 from hullscan.model.package import Package, PackageType, Relationship, RelationshipKind
 
 ANALYZER = GoBuildInfoAnalyzer.name
@@ -125,29 +125,16 @@ def _build(record: FileRecord, info: Mapping[str, Any], found_by: str) -> Catalo
     return result
 
 
-class GoBinaryCataloger(Cataloger):
+class GoBinaryCataloger(AnalysisCataloger):
     """`go-module-binary`: modules compiled into Go binaries (reads no file content itself)."""
 
     name = "go-module-binary"
-    path_hints = NOTHING
     version = "1"
-
-    def wants(self, path: str) -> bool:
-        del path
-        return False
-
-    def parse(self, ctx: ParseContext, record: FileRecord, content: bytes) -> CatalogResult:
-        del ctx, record, content
-        return CatalogResult()
+    analyzer = ANALYZER
 
     def from_analyses(self, ctx: ParseContext) -> CatalogResult:
         result = CatalogResult()
-        for record in ctx.view.files():
-            if record.kind is not FileKind.FILE or not record.visible:
-                continue
-            info = ctx.view.analysis(record.path, ANALYZER)
-            if not isinstance(info, Mapping):
-                continue
+        for record, info in self.analysed_files(ctx):
             try:
                 result.extend(packages_from_buildinfo(record, info, self.name))
             except ParseError as exc:

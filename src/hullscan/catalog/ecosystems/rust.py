@@ -17,8 +17,8 @@ from elftools.elf.elffile import ELFFile
 from packageurl import PackageURL
 
 from hullscan.catalog.bytescan import contains_any
-from hullscan.catalog.interface import NOTHING, Cataloger, CatalogResult, ParseContext, ParseError
-from hullscan.model.files import FileKind, FileRecord
+from hullscan.catalog.interface import AnalysisCataloger, CatalogResult, ParseContext, ParseError
+from hullscan.model.files import FileRecord
 from hullscan.model.package import Package, PackageType, Relationship, RelationshipKind
 
 SECTION = ".dep-v0"
@@ -139,29 +139,16 @@ def packages_from_dep_v0(
     return result
 
 
-class RustAuditableCataloger(Cataloger):
+class RustAuditableCataloger(AnalysisCataloger):
     """`rust-cargo-auditable`: crates recorded in binaries by `cargo auditable`."""
 
     name = "rust-cargo-auditable"
-    path_hints = NOTHING
     version = "1"
-
-    def wants(self, path: str) -> bool:
-        del path
-        return False
-
-    def parse(self, ctx: ParseContext, record: FileRecord, content: bytes) -> CatalogResult:
-        del ctx, record, content
-        return CatalogResult()
+    analyzer = RustAuditableAnalyzer.name
 
     def from_analyses(self, ctx: ParseContext) -> CatalogResult:
         result = CatalogResult()
-        for record in ctx.view.files():
-            if record.kind is not FileKind.FILE or not record.visible:
-                continue
-            summary = ctx.view.analysis(record.path, RustAuditableAnalyzer.name)
-            if not isinstance(summary, Mapping):
-                continue
+        for record, summary in self.analysed_files(ctx):
             try:
                 result.extend(packages_from_dep_v0(record, summary, self.name))
             except (ParseError, KeyError, TypeError) as exc:
