@@ -113,8 +113,8 @@ def _timestamp(record: dict[str, Any], key: str, *, required: bool = False) -> s
 
 def format_timestamp(moment: datetime) -> str:
     """Format an aware datetime the way the database stores it (UTC, `Z`)."""
-    utc = moment.astimezone(UTC)
-    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    # isoformat() zero-pads the year to four digits and drops the fraction when it is zero.
+    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def parse_timestamp(value: str | None) -> datetime | None:
