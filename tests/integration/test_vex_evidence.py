@@ -179,7 +179,8 @@ def test_package_removed_by_a_later_layer_is_component_not_present(
     removed = [p for p in everything.packages if p.name == "urllib3"]
     assert [p.visible for p in removed] == [False]
     assert not [p for p in api.inventory(image.reference, ScanOptions()).packages if p.name == "urllib3"]
-    # The matcher skips invisible packages; match the removed copy as if present, keep it invisible.
+    # Match the removed copy directly (the producer alone is under test here; the all-layers scan
+    # below runs the whole pipeline).
     shown = dataclasses.replace(removed[0], visible=True)
     matched = match_packages([shown], everything.distro, database).findings
     assert {"PYSEC-2021-108", "PYSEC-2023-212"} <= {a for f in matched for a in f.advisory_ids}
@@ -497,3 +498,25 @@ def test_changelogs_are_read_in_one_pass_per_layer(
     assert calls == [len(members)]  # all live in layer 1: one pass
     for path in paths:
         assert contents[path] == (image.os_root / path.lstrip("/")).read_bytes()
+
+
+def test_all_layers_scan_reports_the_removed_package_as_component_not_present(
+    image: VexImage, tmp_path: Path
+) -> None:
+    """The whole pipeline, as a user runs it: scan --scope all-layers, then triage."""
+    db = tmp_path / "db.sqlite"
+    import_paths(db, [FIXTURES / "osv"])
+    options = ScanOptions(scope=Scope.ALL_LAYERS)
+    report = api.scan(image.reference, options, db=str(db))
+    removed = [f for f in report.findings if f.package.name == "urllib3"]
+    assert removed, "the removed urllib3 must still be matched in the all-layers scope"
+    assert all(not f.package.visible for f in removed)
+    triaged = api.triage(report, image.reference, options, db=str(db), use_store=False)
+    outcome = {t.finding.id: t for t in triaged.findings if t.finding.package.name == "urllib3"}
+    assert outcome and all(t.suppressed for t in outcome.values())
+    assert all(
+        t.decided_by is not None and t.decided_by.justification is Justification.COMPONENT_NOT_PRESENT
+        for t in outcome.values()
+    )
+    squashed = api.scan(image.reference, ScanOptions(), db=str(db))
+    assert not [f for f in squashed.findings if f.package.name == "urllib3"]

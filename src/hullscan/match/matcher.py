@@ -83,7 +83,12 @@ class _Hit:
 def match_inventory(
     inventory: Inventory, database: AdvisoryDB, matchers: Sequence[Matcher] | None = None
 ) -> MatchResult:
-    """Match every visible package of an inventory."""
+    """Match every package of an inventory.
+
+    A squashed inventory holds only what the container sees; an all-layers inventory also holds
+    packages a later layer removed (`visible=False`). Those are matched too, so that triage can
+    say `not_affected / component_not_present` with the whiteout as evidence instead of hiding them.
+    """
     return match_packages(
         inventory.packages,
         inventory.distro,
@@ -132,12 +137,12 @@ def _match(
     matchers: Sequence[Matcher] | None,
 ) -> MatchResult:
     families = tuple(matchers) if matchers is not None else default_matchers()
-    visible = [package for package in packages if package.visible]
-    owned = os_owned_ids(visible, relationships)
+    considered = list(packages)
+    owned = os_owned_ids(considered, relationships)
     planned: list[tuple[Package, MatchQuery]] = []
     warnings: list[str] = []
     unversioned_binaries = 0
-    for package in visible:
+    for package in considered:
         if package.id in owned:
             continue
         if package.type is PackageType.BINARY and not package.version:
@@ -148,12 +153,12 @@ def _match(
         warnings.append(
             f"{unversioned_binaries} identified binary component(s) without a version were not matched"
         )
-    warnings.extend(_unmatched_os_warning(visible, planned, distro))
+    warnings.extend(_unmatched_os_warning(considered, planned, distro))
     hits = _look_up(planned, database)
     findings = _merge(hits, database)
     return MatchResult(
         findings=tuple(sorted(findings, key=_finding_order)),
-        packages_considered=len(visible),
+        packages_considered=len(considered),
         packages_looked_up=len({package.id for package, _ in planned}),
         os_owned_skipped=len(owned),
         warnings=tuple(warnings),
