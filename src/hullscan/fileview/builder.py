@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import multiprocessing
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,11 @@ from hullscan.source.interface import BlobOpener, ImageSource
 
 ProgressCallback = Callable[[LayerRef, bool], None]
 """Called once per layer when it is ready: (layer, came_from_cache)."""
+
+FROM_CACHE = True
+"""`came_from_cache` value for a layer loaded from the per-layer cache."""
+FRESHLY_INDEXED = False
+"""`came_from_cache` value for a layer indexed during this scan."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +79,7 @@ def index_layers(
         if cached is not None:
             results[layer.index] = cached
             if progress:
-                progress(layer, True)
+                progress(layer, FROM_CACHE)
         else:
             todo.append(layer)
     if todo:
@@ -131,7 +136,7 @@ def _finish(
         cache.store(index, policy.fingerprint)
     results[layer.index] = index
     if progress:
-        progress(layer, False)
+        progress(layer, FRESHLY_INDEXED)
 
 
 def build_view(

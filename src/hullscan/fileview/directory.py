@@ -129,15 +129,19 @@ class DirectoryView(FileView):
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         fd = os.open(host, flags)
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise FileNotFoundError(image_path)
-            real = Path(os.path.realpath(host))
-            if not real.is_relative_to(self.root):
-                raise FileNotFoundError(image_path)
+            self._check_regular_inside_root(fd, host, image_path)
         except BaseException:
             os.close(fd)
             raise
         return os.fdopen(fd, "rb")
+
+    def _check_regular_inside_root(self, fd: int, host: Path, image_path: str) -> None:
+        """Refuse (as not found) anything but a regular file whose real path stays under the root."""
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise FileNotFoundError(image_path)
+        real = Path(os.path.realpath(host))
+        if not real.is_relative_to(self.root):
+            raise FileNotFoundError(image_path)
 
     def read(self, path: str) -> bytes:
         record = self.resolve(path)

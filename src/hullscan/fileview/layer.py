@@ -126,16 +126,7 @@ class _Indexer:
         if member.size > self.limits.max_file_bytes:
             msg = f"member {member.name!r} is {member.size} bytes, over the per-file cap"
             raise LimitExceededError(msg)
-        link: str | None = None
-        whiteout = _whiteout_kind(path)
-        if whiteout is not None:
-            kind, path = whiteout
-        elif kind is FileKind.SYMLINK:
-            link = member.linkname
-        elif kind is FileKind.HARDLINK:
-            link, link_warning = normalize_member_name(member.linkname)
-            if link_warning:
-                self.out.warnings.append(link_warning)
+        kind, path, link = self._kind_path_and_link(member, kind, path)
         record = FileRecord(
             path=path,
             kind=kind,
@@ -153,6 +144,23 @@ class _Indexer:
             self._maybe_capture(tar, member, path)
         elif kind is FileKind.HARDLINK and link in self.out.contents and self.policy.wants(path):
             self.out.contents[path] = self.out.contents[link]
+
+    def _kind_path_and_link(
+        self, member: TarMember, kind: FileKind, path: str
+    ) -> tuple[FileKind, str, str | None]:
+        """Turn whiteout markers into WHITEOUT records and read symlink / hard-link targets."""
+        whiteout = _whiteout_kind(path)
+        if whiteout is not None:
+            whiteout_kind, whiteout_path = whiteout
+            return whiteout_kind, whiteout_path, None
+        if kind is FileKind.SYMLINK:
+            return kind, path, member.linkname
+        if kind is FileKind.HARDLINK:
+            link, link_warning = normalize_member_name(member.linkname)
+            if link_warning:
+                self.out.warnings.append(link_warning)
+            return kind, path, link
+        return kind, path, None
 
     def _maybe_capture(self, tar: TarStream, member: TarMember, path: str) -> None:
         wanted = self.policy.wants(path)
@@ -251,9 +259,7 @@ def index_layer_blob(
     """Open, verify, decompress and index one layer blob."""
     what = f"layer {index} ({digest[:19]})"
     raw = opener.open()
-    stream, verifier = open_layer_stream(
-        raw, digest if verify_digest else None, limits.max_layer_bytes, what
-    )
+    stream, verifier = open_layer_stream(raw, digest if verify_digest else None, limits.max_layer_bytes, what)
     with stream:
         result = index_layer_stream(
             stream, digest=digest, index=index, policy=policy, limits=limits, spool_dir=spool_dir

@@ -57,14 +57,16 @@ def _checksum_ok(header: bytes) -> bool:
     unsigned = sum(header) - sum(field) + 8 * 32
     if stored == unsigned:
         return True
-    signed = sum(b - 256 if b > 127 else b for b in header) - sum(
-        b - 256 if b > 127 else b for b in header[148:156]
-    ) + 8 * 32
+    signed = (
+        sum(b - 256 if b > 127 else b for b in header)
+        - sum(b - 256 if b > 127 else b for b in header[148:156])
+        + 8 * 32
+    )
     return stored == signed
 
 
 def parse_pax(data: bytes) -> dict[str, str]:
-    """Parse PAX extended header records (`LEN key=value\\n`)."""
+    r"""Parse PAX extended header records (`LEN key=value\n`)."""
     fields: dict[str, str] = {}
     pos = 0
     while pos < len(data):

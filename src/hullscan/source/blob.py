@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from hullscan.errors import DigestMismatchError, LayerError, LimitExceededError
 
@@ -97,10 +97,18 @@ class CappedReader(io.RawIOBase):
         super().close()
 
 
+class _ByteSource(Protocol):
+    """What the readers below need from the stream they wrap."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+    def close(self) -> object: ...
+
+
 class _ErrorMappingReader(io.RawIOBase):
     """Turn decompressor exceptions (truncated or corrupt input) into LayerError."""
 
-    def __init__(self, raw: BinaryIO, what: str) -> None:
+    def __init__(self, raw: _ByteSource, what: str) -> None:
         super().__init__()
         self._raw = raw
         self._what = what
@@ -139,25 +147,26 @@ def sniff_compression(head: bytes) -> str:
     return "none"
 
 
-def decompressed(raw: BinaryIO, what: str) -> BinaryIO:
+def decompressed(raw: io.RawIOBase | io.BufferedReader, what: str) -> BinaryIO:
     """Return a stream of the decompressed content, detecting gzip/zstd by magic bytes."""
-    buffered = io.BufferedReader(raw, CHUNK) if not isinstance(raw, io.BufferedReader) else raw  # type: ignore[arg-type]
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw, CHUNK)
     head = buffered.peek(4)[:4]
     kind = sniff_compression(head)
-    stream: BinaryIO
+    stream: _ByteSource
     if kind == "gzip":
         from isal import igzip  # noqa: PLC0415 - import cost only when needed
 
-        stream = igzip.IGzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
+        # isal ships py.typed but leaves IGzipFile.__init__ unannotated.
+        stream = igzip.IGzipFile(fileobj=buffered, mode="rb")  # type: ignore[no-untyped-call]
     elif kind == "zstd":
-        import zstandard  # noqa: PLC0415
+        import zstandard  # noqa: PLC0415 - import cost only when needed
 
-        stream = zstandard.ZstdDecompressor().stream_reader(  # type: ignore[assignment]
+        stream = zstandard.ZstdDecompressor().stream_reader(
             buffered, read_size=CHUNK, read_across_frames=True
         )
     else:
-        return buffered  # type: ignore[return-value]
-    return io.BufferedReader(_ErrorMappingReader(stream, what), CHUNK)  # type: ignore[arg-type,return-value]
+        return buffered
+    return io.BufferedReader(_ErrorMappingReader(stream, what), CHUNK)
 
 
 def open_layer_stream(
@@ -168,6 +177,6 @@ def open_layer_stream(
     Call `verifier.drain()` after consuming the stream so the digest is always checked.
     """
     verifier = DigestVerifyingReader(raw, digest, what)
-    plain = decompressed(verifier, what)  # type: ignore[arg-type]
+    plain = decompressed(verifier, what)
     capped = CappedReader(plain, max_bytes, what)
-    return io.BufferedReader(capped, CHUNK), verifier  # type: ignore[return-value]
+    return io.BufferedReader(capped, CHUNK), verifier

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from hullscan.errors import LayerError, ManifestError, SourceError
-from hullscan.pathnames import normalize_member_name
 from hullscan.model.image import ImageDescription, LayerRef
+from hullscan.pathnames import normalize_member_name
 from hullscan.source import manifest as mf
 from hullscan.source.blob import sniff_compression
 from hullscan.source.interface import BlobOpener, ImageSource
@@ -60,7 +60,7 @@ class ArchiveMemberOpener(BlobOpener):
     size: int
 
     def open(self) -> BinaryIO:
-        return io.BufferedReader(_SliceReader(self.archive, self.offset, self.size), 1 << 20)  # type: ignore[return-value]
+        return io.BufferedReader(_SliceReader(self.archive, self.offset, self.size), 1 << 20)
 
 
 class DockerArchiveSource(ImageSource):
