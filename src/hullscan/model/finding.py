@@ -69,6 +69,19 @@ class Caveat(StrEnum):
     """The component was recognized inside a file, not declared by a package manager."""
 
 
+class PatchClass(StrEnum):
+    """What it takes to fix a finding, cheapest first."""
+
+    OPS = "ops"
+    """The OS package manager has a fixed version: a package update, no code change."""
+    DEV_COMPATIBLE = "dev-compatible"
+    """A language package whose fix every dependent's range allows, no major bump: a lock file update."""
+    DEV_BREAKING = "dev-breaking"
+    """The fix needs a major version bump or violates a dependent's declared range."""
+    NO_FIX = "no-fix"
+    """No fixed version is known (or none is published yet)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """One advisory record that matched: which entry, against which name and version, and how."""
@@ -112,6 +125,10 @@ class Finding:
     caveats: tuple[Caveat, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     package_id: str = ""
+    patch_class: PatchClass | None = field(default=None, compare=False)
+    """What fixing takes; None until `hullscan.analyze.patchability` classified the finding."""
+    patch_reason: str = field(default="", compare=False)
+    """Why the finding has its patch class (the blocking constraint, the published version, ...)."""
 
     def __post_init__(self) -> None:
         if not self.package_id:
