@@ -9,6 +9,8 @@ from typing import Any
 
 from hullscan.catalog.bundled.link import link_bundled, with_hosts
 from hullscan.catalog.distro import identify_distro
+from hullscan.catalog.interface import Cataloger
+from hullscan.catalog.inventory_cache import InventoryCache
 from hullscan.catalog.registry import default_analyzers, default_catalogers
 from hullscan.catalog.runner import capture_policy, catalog_view
 from hullscan.config import ScanOptions, Scope
@@ -141,11 +143,31 @@ def inventory(
     if sbom_file is not None:
         return read_sbom(sbom_file)
     catalogers = default_catalogers()
-    analyzers: list[Any] = default_analyzers()
+    analyzers = default_analyzers()
     policy = capture_policy(catalogers, analyzers)
-    description, view = open_view(reference, options, policy, progress)
+    with _source(reference, options) as source:
+        description = source.describe()
+        cache = InventoryCache(options.cache_dir) if options.use_cache else None
+        key = cache.key(description, policy.fingerprint, options.scope) if cache else None
+        cached = cache.load(key, description) if cache and key else None
+        if cached is not None:
+            return cached
+        description, view = build_view(source, policy, options, progress)
+    found = _catalog(description, view, catalogers, options.scope, on_catalog_layer)
+    if cache and key:
+        cache.store(key, found)
+    return found
+
+
+def _catalog(
+    description: ImageDescription,
+    view: FileView,
+    catalogers: list[Cataloger],
+    scope: Scope,
+    on_catalog_layer: Callable[[int], None] | None,
+) -> Inventory:
     distro = identify_distro(view)
-    output = catalog_view(view, catalogers, distro, options.scope, on_layer=on_catalog_layer)
+    output = catalog_view(view, catalogers, distro, scope, on_layer=on_catalog_layer)
     packages = sorted(with_hosts(output.packages), key=lambda p: (p.type.value, p.name, p.version, p.id))
     relationships = list(dict.fromkeys([*output.relationships, *link_bundled(packages)]))
     owned = relate_ownership(view, packages)
@@ -192,7 +214,7 @@ def _upgrade_side(reference: str, options: ScanOptions, progress: ProgressCallba
     from hullscan.analyze.upgrade import ImageSide, wants_content  # noqa: PLC0415
 
     catalogers = default_catalogers()
-    analyzers: list[Any] = default_analyzers()
+    analyzers = default_analyzers()
     base = capture_policy(catalogers, analyzers)
     policy = CapturePolicy(
         wants=lambda path: base.wants(path) or wants_content(path),
@@ -368,7 +390,7 @@ def _triage_view(target: str, options: ScanOptions) -> FileView | None:
 
     if is_json_file(Path(target)) or sbom_document(target) is not None:
         return None
-    analyzers: list[Any] = default_analyzers()
+    analyzers = default_analyzers()
     policy = capture_policy(default_catalogers(), analyzers)
     _, view = open_view(target, options, policy)
     return view
@@ -394,7 +416,7 @@ def unbundle(
     chosen = unbundle_options or analysis.UnbundleOptions()
     analysis.parse_distro(chosen.distro)  # a bad --distro fails before the image is read
     scanned = inventory(reference, options, progress)
-    analyzers: list[Any] = default_analyzers()
+    analyzers = default_analyzers()
     _, view = open_view(reference, options, capture_policy(default_catalogers(), analyzers))
 
     def elf(path: str) -> Any:

@@ -21,6 +21,7 @@ from hullscan.catalog.ecosystems.rpm import RpmDbCataloger
 from hullscan.catalog.ecosystems.ruby import GemLockfileCataloger, GemSpecificationCataloger
 from hullscan.catalog.ecosystems.rust import RustAuditableAnalyzer, RustAuditableCataloger
 from hullscan.catalog.interface import Cataloger
+from hullscan.fileview.layer import ContentAnalyzer
 
 
 def default_catalogers() -> list[Cataloger]:
@@ -47,9 +48,9 @@ def default_catalogers() -> list[Cataloger]:
     return sorted(catalogers, key=lambda c: c.name)
 
 
-def default_analyzers() -> list[object]:
+def default_analyzers() -> list[ContentAnalyzer]:
     """Return the content analyzers (ELF readers and friends) run while layers stream."""
-    analyzers: list[object] = [
+    analyzers: list[ContentAnalyzer] = [
         # one line per analyzer
         ElfAnalyzer(),
         GoBuildInfoAnalyzer(),

@@ -47,7 +47,11 @@ def encode(  # noqa: PLR0911 - one return per format keeps the match exhaustive 
     inventory: Inventory, output: InventoryFormat, options: DocumentOptions | None = None
 ) -> str:
     """Return the inventory in `output` (any format but `table`) as text."""
-    from hullscan.encode import cyclonedx, json_inventory, spdx  # noqa: PLC0415 - heavy spec libraries
+    if output is InventoryFormat.JSON:  # hullscan's own JSON needs none of the spec libraries
+        from hullscan.encode import json_inventory  # noqa: PLC0415
+
+        return json_inventory.encode(inventory)
+    from hullscan.encode import cyclonedx, spdx  # noqa: PLC0415 - heavy spec libraries
 
     document = options or DocumentOptions()
     v15 = cyclonedx.CycloneDxVersion.V1_5
@@ -55,7 +59,7 @@ def encode(  # noqa: PLR0911 - one return per format keeps the match exhaustive 
         case InventoryFormat.TABLE:
             raise SbomError("the table format is drawn by the command line, not encoded")
         case InventoryFormat.JSON:
-            return json_inventory.encode(inventory)
+            raise AssertionError("handled above")
         case InventoryFormat.CYCLONEDX_JSON:
             return cyclonedx.encode_json(inventory, options=document)
         case InventoryFormat.CYCLONEDX_XML:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -83,6 +83,16 @@ class Package:
             object.__setattr__(self, "id", package_id(self.type, self.name, self.version, first))
         if not isinstance(self.metadata, MappingProxyType):
             object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle with plain-dict metadata (a mappingproxy cannot be pickled)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["metadata"] = dict(self.metadata)
+        return (_rebuild_package, (values,))
+
+
+def _rebuild_package(values: dict[str, Any]) -> Package:
+    return Package(**values)
 
 
 @dataclass(frozen=True, slots=True)
