@@ -65,5 +65,6 @@ def encode(report: UpgradeReport) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>{_STYLE}</style></head>\n"
-        f'<body class="{verdict}">\n<p class="{verdict}"><strong>Verdict: {verdict}</strong></p>\n{body}\n</body></html>\n'
+        f'<body class="{verdict}">\n<p class="{verdict}"><strong>Verdict: {verdict}</strong></p>\n'
+        f"{body}\n</body></html>\n"
     )

@@ -74,7 +74,8 @@ def _abi(report: UpgradeReport) -> list[str]:
     if abi.interpreters is not None:
         i = abi.interpreters
         lines.append(
-            f"- Python: {', '.join(i.old_versions) or 'none'} → {', '.join(i.new_versions) or 'none'} (default {i.old_default} → {i.new_default})\n"
+            f"- Python: {', '.join(i.old_versions) or 'none'} → {', '.join(i.new_versions) or 'none'} "
+            f"(default {i.old_default} → {i.new_default})\n"
         )
     if abi.unresolved:
         lines += table(
@@ -120,7 +121,8 @@ def _vulnerabilities(report: UpgradeReport) -> list[str]:
     if delta.status.value != "computed":
         return [*lines, f"{delta.note}\n"]
     lines.append(
-        f"fixed {len(delta.fixed)}, introduced {len(delta.introduced)}, remaining {len(delta.remaining)} ({delta.note})\n"
+        f"fixed {len(delta.fixed)}, introduced {len(delta.introduced)}, "
+        f"remaining {len(delta.remaining)} ({delta.note})\n"
     )
     rows = [("fixed", v.id, v.package, v.version, v.severity) for v in delta.fixed]
     rows += [("introduced", v.id, v.package, v.version, v.severity) for v in delta.introduced]

@@ -53,7 +53,8 @@ def _abi(console: Console, report: UpgradeReport) -> None:
     if abi.interpreters is not None and abi.interpreters.changed:
         i = abi.interpreters
         console.print(
-            f"[bold]Python[/bold]: {', '.join(i.old_versions) or 'none'} → {', '.join(i.new_versions) or 'none'}"
+            f"[bold]Python[/bold]: {', '.join(i.old_versions) or 'none'} → "
+            f"{', '.join(i.new_versions) or 'none'}"
         )
     _print_rows(
         console,
@@ -81,18 +82,21 @@ def print_report(console: Console, report: UpgradeReport) -> None:
     """Print the report."""
     colour = _COLOURS[report.verdict.value]
     console.print(
-        f"[bold {colour}]{report.verdict.value.upper()}[/bold {colour}]  {report.old_reference} → {report.new_reference}"
+        f"[bold {colour}]{report.verdict.value.upper()}[/bold {colour}]  "
+        f"{report.old_reference} → {report.new_reference}"
     )
     for reason in report.reasons[:MAX_ROWS]:
         console.print(
-            f"  [{_COLOURS[reason.severity.value]}]{reason.severity.value:>8}[/] {reason.section}: {reason.message}",
+            f"  [{_COLOURS[reason.severity.value]}]{reason.severity.value:>8}[/] "
+            f"{reason.section}: {reason.message}",
             highlight=False,
         )
     base = report.base
     old_distro = base.old_distro.pretty_name if base.old_distro else "unknown"
     new_distro = base.new_distro.pretty_name if base.new_distro else "unknown"
     console.print(
-        f"[bold]Base[/bold]: {old_distro} → {new_distro}; {base.shared_layers} layer(s) shared of {len(base.old_layers)} → {len(base.new_layers)}"
+        f"[bold]Base[/bold]: {old_distro} → {new_distro}; "
+        f"{base.shared_layers} layer(s) shared of {len(base.old_layers)} → {len(base.new_layers)}"
     )
     _packages(console, report)
     _abi(console, report)
@@ -104,7 +108,8 @@ def print_report(console: Console, report: UpgradeReport) -> None:
     delta = report.vulnerabilities
     if delta.status.value == "computed":
         console.print(
-            f"[bold]Vulnerabilities[/bold]: fixed {len(delta.fixed)}, introduced {len(delta.introduced)}, remaining {len(delta.remaining)}"
+            f"[bold]Vulnerabilities[/bold]: fixed {len(delta.fixed)}, "
+            f"introduced {len(delta.introduced)}, remaining {len(delta.remaining)}"
         )
     else:
         console.print(f"[bold]Vulnerabilities[/bold]: {delta.note}")
@@ -115,5 +120,6 @@ def print_report(console: Console, report: UpgradeReport) -> None:
         [(c.field, c.old, c.new) for c in config.image_config],
     )
     console.print(
-        f"[bold]/etc[/bold]: {len(config.etc)} file(s) changed; squashed size {config.old_size} → {config.new_size} bytes"
+        f"[bold]/etc[/bold]: {len(config.etc)} file(s) changed; "
+        f"squashed size {config.old_size} → {config.new_size} bytes"
     )

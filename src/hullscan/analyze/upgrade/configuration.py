@@ -40,13 +40,11 @@ def _show(value: object) -> str:
 def _env_changes(old: ImageConfig, new: ImageConfig) -> list[ConfigChange]:
     before = dict(item.partition("=")[::2] for item in old.env)
     after = dict(item.partition("=")[::2] for item in new.env)
-    changes = []
-    for name in sorted(before.keys() | after.keys()):
-        if before.get(name) != after.get(name):
-            changes.append(
-                ConfigChange(f"env.{name}", before.get(name, "(unset)"), after.get(name, "(unset)"))
-            )
-    return changes
+    return [
+        ConfigChange(f"env.{name}", before.get(name, "(unset)"), after.get(name, "(unset)"))
+        for name in sorted(before.keys() | after.keys())
+        if before.get(name) != after.get(name)
+    ]
 
 
 def _label_changes(old: ImageConfig, new: ImageConfig) -> list[ConfigChange]:
@@ -85,14 +83,23 @@ def _content(view: FileView, record: FileRecord) -> bytes | None:
 
 
 def _differs(old_view: FileView, new_view: FileView, old: FileRecord, new: FileRecord) -> str:
+    """Describe how one /etc entry changed, or return "" if it did not."""
     if old.kind is not new.kind:
         return f"{old.kind.value} → {new.kind.value}"
     if old.kind is FileKind.SYMLINK:
         return f"→ {old.link_target} now → {new.link_target}" if old.link_target != new.link_target else ""
+    return _attribute_difference(old, new) or _file_difference(old_view, new_view, old, new)
+
+
+def _attribute_difference(old: FileRecord, new: FileRecord) -> str:
     if old.mode & 0o7777 != new.mode & 0o7777:
         return f"mode {old.mode & 0o7777:o} → {new.mode & 0o7777:o}"
     if (old.uid, old.gid) != (new.uid, new.gid):
         return f"owner {old.uid}:{old.gid} → {new.uid}:{new.gid}"
+    return ""
+
+
+def _file_difference(old_view: FileView, new_view: FileView, old: FileRecord, new: FileRecord) -> str:
     if old.kind is not FileKind.FILE:
         return ""
     if old.size != new.size:

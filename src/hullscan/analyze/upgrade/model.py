@@ -213,7 +213,10 @@ class DependencyProblem:
         if self.kind is ProblemKind.MISSING:
             return f"{self.package} {self.version} requires {self.requirement}, which is not installed"
         if self.kind in (ProblemKind.BREAKS, ProblemKind.CONFLICTS):
-            return f"{self.package} {self.version} {self.kind.value} {self.requirement}, but {self.found} is installed"
+            return (
+                f"{self.package} {self.version} {self.kind.value} {self.requirement}, "
+                f"but {self.found} is installed"
+            )
         return f"{self.package} {self.version} has requirement {self.requirement}, but you have {self.found}"
 
 

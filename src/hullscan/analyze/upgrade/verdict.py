@@ -56,6 +56,10 @@ def _base_reasons(base: BaseChange) -> list[Reason]:
     return reasons
 
 
+def _names_or_none(names: tuple[str, ...]) -> str:
+    return ", ".join(names) or "none"
+
+
 def _abi_reasons(abi: AbiReport) -> list[Reason]:
     reasons = [
         Reason(item.severity, "abi", f"{item.consumer} needs {item.soname}, which NEW does not resolve")
@@ -81,7 +85,8 @@ def _abi_reasons(abi: AbiReport) -> list[Reason]:
         Reason(
             Severity.BREAKING,
             "abi",
-            f"site-packages {item.path} (Python {item.built_for}) is not read by NEW's Python {', '.join(item.readers) or 'none'}",
+            f"site-packages {item.path} (Python {item.built_for}) is not read by NEW's Python "
+            f"{_names_or_none(item.readers)}",
         )
         for item in abi.stranded_site_packages
     ]
@@ -89,7 +94,7 @@ def _abi_reasons(abi: AbiReport) -> list[Reason]:
         Reason(
             Severity.BREAKING,
             "abi",
-            f"extension module {item.path} ({item.abi}) cannot load in Python {', '.join(item.readers) or 'none'}",
+            f"extension module {item.path} ({item.abi}) cannot load in Python {_names_or_none(item.readers)}",
         )
         for item in abi.stranded_extensions
     ]
