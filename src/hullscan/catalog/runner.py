@@ -122,7 +122,8 @@ def catalog_once(
                 per_cataloger[cataloger.name].extend(cataloger.from_analyses(ctx))
             except Exception as exc:  # noqa: BLE001 - a cataloger bug must not end the scan
                 reason = f"reading analyses failed: {exc}"
-                per_cataloger[cataloger.name].unknowns.append(Unknown(Coordinates("/"), cataloger.name, reason))
+                unknown = Unknown(Coordinates("/"), cataloger.name, reason)
+                per_cataloger[cataloger.name].unknowns.append(unknown)
     out = CatalogOutput()
     for cataloger in catalogers:
         result = per_cataloger[cataloger.name]
@@ -234,7 +235,8 @@ def _merge(
     for package in final.packages:
         key = _key(package)
         seen.add(key)
-        out.packages.append(dataclasses.replace(package, layer_digest=_introducing_layer(view, key, package, introduced)))
+        introducing = _introducing_layer(view, key, package, introduced)
+        out.packages.append(dataclasses.replace(package, layer_digest=introducing))
     if scope is Scope.ALL_LAYERS:
         for key, package in history.items():
             if key in seen:

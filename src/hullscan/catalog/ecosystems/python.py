@@ -112,7 +112,8 @@ class PythonInstalledCataloger(Cataloger):
 
     name = "python-installed"
     path_hints = PathHints(
-        basenames=frozenset({"METADATA", "PKG-INFO"}) | SIBLINGS | VENDOR_LISTS, suffixes=(".whl", ".egg-info")
+        basenames=frozenset({"METADATA", "PKG-INFO"}) | SIBLINGS | VENDOR_LISTS,
+        suffixes=(".whl", ".egg-info"),
     )
     version = "1"
 

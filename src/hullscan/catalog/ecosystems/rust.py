@@ -45,20 +45,30 @@ class RustAuditableAnalyzer:
         del path, size
         if not contains_any(stream, (SECTION.encode(),)):
             return None  # no section of that name can exist
-        try:
-            section = ELFFile(stream).get_section_by_name(SECTION)
-        except (ELFError, ValueError, OSError, KeyError, AttributeError):
-            return None
+        section = _find_section(stream)
         if section is None:
             return None
-        try:
-            if section["sh_size"] > MAX_COMPRESSED_BYTES:
-                return {"error": f"{SECTION} section of {section['sh_size']} bytes is implausibly large"}
-            return {"packages": decode_dep_v0(section.data())}
-        except ParseError as exc:
-            return {"error": str(exc)}
-        except (ELFError, ValueError, OSError) as exc:
-            return {"error": f"unreadable {SECTION} section: {exc}"}
+        return _decode_section(section)
+
+
+def _find_section(stream: BinaryIO) -> Any:
+    """Return the pyelftools section named SECTION, None if absent or the ELF is unreadable."""
+    try:
+        return ELFFile(stream).get_section_by_name(SECTION)
+    except (ELFError, ValueError, OSError, KeyError, AttributeError):
+        return None
+
+
+def _decode_section(section: Any) -> dict[str, Any]:
+    """Return `{"packages": [...]}` from the section, `{"error": reason}` if it is damaged."""
+    try:
+        if section["sh_size"] > MAX_COMPRESSED_BYTES:
+            return {"error": f"{SECTION} section of {section['sh_size']} bytes is implausibly large"}
+        return {"packages": decode_dep_v0(section.data())}
+    except ParseError as exc:
+        return {"error": str(exc)}
+    except (ELFError, ValueError, OSError) as exc:
+        return {"error": f"unreadable {SECTION} section: {exc}"}
 
 
 def _inflate(compressed: bytes) -> bytes:
