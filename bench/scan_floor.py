@@ -21,18 +21,20 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
-import time
 from pathlib import Path
+
+from isal import igzip
+
+from hullscan.build.oci import write_oci_layout
+from hullscan.build.tarwriter import describe_blob
 
 SOURCES = ["/usr/lib/gcc", "/usr/share/locale", "/usr/lib/jvm", sys.base_prefix]
 CACHE = Path(os.environ.get("HULLSCAN_BENCH_CACHE", Path.home() / ".cache" / "hullscan-bench"))
 
 
 def build_image(dest: Path) -> Path:
-    from hullscan.build.oci import write_oci_layout
-    from hullscan.build.tarwriter import describe_blob
-
     layout = dest / "layout"
     if (layout / "index.json").is_file():
         return layout
@@ -49,11 +51,10 @@ def build_image(dest: Path) -> Path:
 
 def _tar_gz(src: Path, dest: Path) -> Path:
     """Tar a host directory under its own absolute path (never following symlinks)."""
-    import tarfile
-
-    from isal import igzip
-
-    with igzip.open(dest, "wb", compresslevel=1) as raw, tarfile.open(fileobj=raw, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+    with (
+        igzip.open(dest, "wb", compresslevel=1) as raw,
+        tarfile.open(fileobj=raw, mode="w|", format=tarfile.PAX_FORMAT) as tar,
+    ):
         tar.add(src, arcname=str(src).lstrip("/"), recursive=True)
     return dest
 
@@ -99,7 +100,9 @@ n=sum(1 for _ in view.files())
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--image-dir", type=Path, default=CACHE / "floor-image")
     args = parser.parse_args()
@@ -129,8 +132,12 @@ def main() -> None:
     print(f"image: {layout} ({size / 2**20:.0f} MiB compressed, {uncompressed / 2**20:.0f} MiB uncompressed)")
     print(f"cores: {os.cpu_count()}   runs: {args.runs} (medians)")
     print(f"decompression floor (isal, 1 thread): {floor:6.2f} s")
-    print(f"hullscan view, cold:                  {cold:6.2f} s   ratio cold/floor = {cold / floor:.2f}  (target <= 1.3)")
-    print(f"hullscan view, warm:                  {warm:6.2f} s   ratio warm/cold  = {warm / cold:.3f} (target <= 0.1)")
+    print(
+        f"hullscan view, cold:                  {cold:6.2f} s   ratio cold/floor = {cold / floor:.2f}  (target <= 1.3)"
+    )
+    print(
+        f"hullscan view, warm:                  {warm:6.2f} s   ratio warm/cold  = {warm / cold:.3f} (target <= 0.1)"
+    )
     fcpu, ccpu = statistics.median(floor_cpu), statistics.median(cold_cpu)
     print(f"CPU time: floor {fcpu:.2f} s, cold {ccpu:.2f} s (ratio {ccpu / fcpu:.2f}; load-independent)")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -142,8 +149,6 @@ def _uncompressed_bytes(layout: Path) -> int:
     manifest = json.loads((layout / "blobs/sha256" / index["manifests"][0]["digest"][7:]).read_text())
     config = json.loads((layout / "blobs/sha256" / manifest["config"]["digest"][7:]).read_text())
     del config
-    from isal import igzip
-
     total = 0
     for layer in manifest["layers"]:
         with igzip.open(layout / "blobs/sha256" / layer["digest"][7:], "rb") as handle:
