@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,11 +11,11 @@ pytest_plugins = ["images.fixtures"]
 
 
 @pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point HULLSCAN_CACHE_DIR at a per-test directory so no test touches the user's cache."""
     cache = tmp_path_factory.mktemp("hullscan-cache")
     monkeypatch.setenv("HULLSCAN_CACHE_DIR", str(cache))
-    yield cache
+    return cache
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -6,6 +6,7 @@ The expected squashed tree comes from `tar -tf` of each layer with whiteouts app
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -70,30 +71,42 @@ def test_inspect_cli_shows_config_and_layers(references: dict[str, str], tmp_pat
         ["skopeo", "inspect", "--config", references["oci"]], check=True, capture_output=True, text=True
     )
     config = json.loads(manifest.stdout)
-    result = CliRunner().invoke(app, ["inspect", references["oci"], "--json", "--cache-dir", str(tmp_path / "c")])
+    result = CliRunner().invoke(
+        app, ["inspect", references["oci"], "--json", "--cache-dir", str(tmp_path / "c")]
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["image"]["config"]["entrypoint"] == config["config"]["Entrypoint"]
     assert doc["image"]["config"]["env"] == config["config"]["Env"]
     assert [layer["layer"]["diff_id"] for layer in doc["layers"]] == config["rootfs"]["diff_ids"]
     raw = subprocess.run(["skopeo", "inspect", "--raw", references["oci"]], check=True, capture_output=True)
-    import hashlib
-
     assert doc["image"]["manifest_digest"] == "sha256:" + hashlib.sha256(raw.stdout).hexdigest()
 
 
 def test_files_cli_lists_every_file_with_its_layer(references: dict[str, str], tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["files", references["docker-archive-legacy"], "--cache-dir", str(tmp_path / "c")])
+    result = CliRunner().invoke(
+        app, ["files", references["docker-archive-legacy"], "--cache-dir", str(tmp_path / "c")]
+    )
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert any(line.endswith("/app/bin/tool") and " 2 " in line for line in lines)
 
 
-def test_dpkg_inventory_matches_dpkg_query(references: dict[str, str], debian_test_image: DebianTestImage, tmp_path: Path) -> None:
+def test_dpkg_inventory_matches_dpkg_query(
+    references: dict[str, str], debian_test_image: DebianTestImage, tmp_path: Path
+) -> None:
     admindir = debian_test_image.rootfs / "var" / "lib" / "dpkg"
     out = subprocess.run(
-        ["dpkg-query", f"--admindir={admindir}", "-W", "-f", "${db:Status-Abbrev}|${Package}|${Version}|${source:Package}|${source:Version}\n"],
-        check=True, capture_output=True, text=True,
+        [
+            "dpkg-query",
+            f"--admindir={admindir}",
+            "-W",
+            "-f",
+            "${db:Status-Abbrev}|${Package}|${Version}|${source:Package}|${source:Version}\n",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     truth = {tuple(line.split("|")[1:]) for line in out.splitlines() if line.startswith("ii")}
     for kind in ("oci", "docker-archive-oci", "dir"):
@@ -104,7 +117,8 @@ def test_dpkg_inventory_matches_dpkg_query(references: dict[str, str], debian_te
             if p.type.value == "deb"
         }
         assert found == truth, (kind, sorted(found ^ truth)[:10])
-        assert inventory.distro is not None and inventory.distro.purl_qualifier == "debian-12"
+        assert inventory.distro is not None
+        assert inventory.distro.purl_qualifier == "debian-12"
         base_digest = references and inventory.image.layers[0].digest if inventory.image.layers else None
         if base_digest:
             assert {p.layer_digest for p in inventory.packages if p.type.value == "deb"} == {base_digest}

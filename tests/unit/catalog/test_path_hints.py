@@ -54,7 +54,7 @@ def _real_paths() -> Iterator[str]:
         for directory, dirs, files in os.walk(root):
             dirs.sort()
             for name in (*dirs, *files):
-                full = os.path.join(directory, name)
+                full = str(Path(directory, name))
                 yield full if not full.startswith(str(FIXTURES)) else full[len(str(FIXTURES)) :]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import io
+import json
 import os
 import tarfile
 from pathlib import Path
@@ -28,8 +30,6 @@ FILES = [RegularFile(path="/data/f", data=os.urandom(300_000))]
 
 
 def _layer_blob(layout: Path) -> Path:
-    import json
-
     index = json.loads((layout / "index.json").read_text())
     manifest_hex = index["manifests"][0]["digest"].partition(":")[2]
     manifest = json.loads((layout / "blobs" / "sha256" / manifest_hex).read_text())
@@ -72,7 +72,7 @@ def test_truncated_layer_is_a_layer_error(tmp_path: Path, compression: Compressi
 
 
 def test_layer_whose_digest_does_not_match(tmp_path: Path) -> None:
-    layout, blobs = make_image(tmp_path, [FILES], Compression.NONE)
+    layout, _ = make_image(tmp_path, [FILES], Compression.NONE)
     blob = _layer_blob(layout)
     data = bytearray(blob.read_bytes())
     data[600] ^= 0xFF  # inside the file content: still a valid tar
@@ -108,7 +108,7 @@ def test_not_a_tar_stream(tmp_path: Path) -> None:
     garbage = gzip.compress(os.urandom(4096))
     blob.write_bytes(garbage)
     with pytest.raises((LayerError, DigestMismatchError)):
-        open_view(f"oci:{layout}:test", options(tmp_path, ))
+        open_view(f"oci:{layout}:test", options(tmp_path))
 
 
 def test_unreadable_directory_in_dir_source_is_a_warning(
@@ -154,7 +154,8 @@ def test_cli_prints_one_clear_error_and_exits_nonzero(tmp_path: Path) -> None:
     _layer_blob(layout).write_bytes(b"\x1f\x8b\x08\x00garbage")
     result = CliRunner().invoke(app, ["inspect", f"oci:{layout}:test", "--cache-dir", str(tmp_path / "c")])
     assert result.exit_code == 2
-    assert "error:" in result.output and "hint:" in result.output
+    assert "error:" in result.output
+    assert "hint:" in result.output
     assert "Traceback" not in result.output
 
 
@@ -164,8 +165,6 @@ def test_corrupt_outer_docker_archive(tmp_path: Path) -> None:
         info = tarfile.TarInfo("manifest.json")
         payload = b"{not json"
         info.size = len(payload)
-        import io
-
         tar.addfile(info, io.BytesIO(payload))
     with pytest.raises(ManifestError):
         inspect(f"docker-archive:{archive}", options(tmp_path))
