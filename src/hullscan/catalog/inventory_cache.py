@@ -24,6 +24,17 @@ from hullscan.model.inventory import Inventory
 
 FORMAT = "1"
 
+_UNREADABLE_CACHE_ERRORS = (
+    OSError,
+    pickle.UnpicklingError,
+    EOFError,
+    AttributeError,
+    ImportError,
+    TypeError,
+    ValueError,
+)
+"""What unpickling a damaged or stale cache file can raise: all mean a miss."""
+
 
 class InventoryCache:
     """Stores inventories under `<cache_dir>/inventories/`."""
@@ -48,7 +59,7 @@ class InventoryCache:
                 found = pickle.load(handle)  # noqa: S301 - our own cache file, written below
         except FileNotFoundError:
             return None
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        except _UNREADABLE_CACHE_ERRORS:
             with contextlib.suppress(OSError):
                 path.unlink()
             return None

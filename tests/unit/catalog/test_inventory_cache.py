@@ -29,7 +29,11 @@ def _image(tmp_path: Path) -> str:
     )
     app = write_layer(
         tmp_path / "l1.tar.gz",
-        [RegularFile(path="/usr/lib/python3/dist-packages/requests-2.25.1.dist-info/METADATA", data=METADATA)],
+        [
+            RegularFile(
+                path="/usr/lib/python3/dist-packages/requests-2.25.1.dist-info/METADATA", data=METADATA
+            )
+        ],
     )
     write_oci_layout(tmp_path / "oci", [base, app], tag="t")
     return f"oci:{tmp_path / 'oci'}:t"
@@ -47,7 +51,8 @@ def test_second_inventory_is_read_from_the_cache_and_is_identical(tmp_path: Path
     warm = api.inventory(reference, options)
     assert warm == fresh
     uncached = api.inventory(reference, dataclasses.replace(options, use_cache=False))
-    assert uncached.packages == fresh.packages and uncached.relationships == fresh.relationships
+    assert uncached.packages == fresh.packages
+    assert uncached.relationships == fresh.relationships
 
 
 def test_scope_and_corrupt_files_miss(tmp_path: Path) -> None:
