@@ -97,6 +97,8 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
             "severity": finding.severity.value,
             "fix": finding.fix,
             "fixedVersions": list(finding.fixed_versions),
+            "patchClass": finding.patch_class.value if finding.patch_class else None,
+            "patchReason": finding.patch_reason,
             "confidence": finding.confidence.value,
             "caveats": [caveat.value for caveat in finding.caveats],
             "layer": finding.layer_digest,

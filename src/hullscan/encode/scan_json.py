@@ -17,7 +17,7 @@ from hullscan import __version__
 from hullscan.encode.json_inventory import describe_image
 from hullscan.errors import SbomError
 from hullscan.model.files import Coordinates
-from hullscan.model.finding import Finding, ScanReport, Severity
+from hullscan.model.finding import Finding, PatchClass, ScanReport, Severity
 from hullscan.model.image import ImageDescription
 from hullscan.model.inventory import Distro, Inventory, Unknown
 from hullscan.model.package import Package, PackageType, Relationship, RelationshipKind
@@ -40,6 +40,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "summary": finding.summary,
         "fixedVersions": list(finding.fixed_versions),
         "fix": finding.fix,
+        "patchClass": finding.patch_class.value if finding.patch_class else None,
+        "patchReason": finding.patch_reason,
         "confidence": finding.confidence.value,
         "caveats": [caveat.value for caveat in finding.caveats],
         "layer": finding.layer_digest,
@@ -75,6 +77,20 @@ def severity_counts(findings: tuple[Finding, ...]) -> dict[str, int]:
     return {level.value: counts.get(level, 0) for level in sorted(Severity, key=lambda s: -s.rank)}
 
 
+def patch_class_counts(findings: tuple[Finding, ...]) -> dict[str, int] | None:
+    """Count findings per patch class, every class present, `unclassified` last when any.
+
+    None when no finding was classified (the scan did not run the patchability analysis).
+    """
+    if not any(finding.patch_reason for finding in findings):
+        return None
+    counts = Counter(finding.patch_class for finding in findings)
+    totals = {patch_class.value: counts.get(patch_class, 0) for patch_class in PatchClass}
+    if counts.get(None):
+        totals["unclassified"] = counts[None]
+    return totals
+
+
 def scan_dict(report: ScanReport) -> dict[str, Any]:
     """Return the whole scan as plain data."""
     inventory = report.inventory
@@ -91,6 +107,7 @@ def scan_dict(report: ScanReport) -> dict[str, Any]:
             "packagesLookedUp": report.packages_looked_up,
             "findings": len(report.findings),
             "bySeverity": severity_counts(report.findings),
+            "byPatchClass": patch_class_counts(report.findings),
         },
         "findings": [finding_dict(finding) for finding in report.findings],
         "warnings": list(report.warnings),

@@ -1,4 +1,4 @@
-"""The terminal view of a scan: one table section per package, then counts by severity."""
+"""The terminal view of a scan: one table section per package, then counts by severity and patch class."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hullscan.encode.scan_json import severity_counts
+from hullscan.encode.scan_json import patch_class_counts, severity_counts
 from hullscan.model.finding import Finding, FindingStatus, ScanReport, Severity
 
 SEVERITY_STYLE: dict[Severity, str] = {
@@ -53,7 +53,8 @@ def _status(finding: Finding) -> str:
 def findings_table(findings: Sequence[Finding]) -> Table:
     """Return the findings table (package cells shown once per group)."""
     table = Table(show_lines=False, header_style="bold")
-    for column in ("Package", "Version", "Type", "Vulnerability", "Severity", "Status", "Fix", "Layer"):
+    columns = ("Package", "Version", "Type", "Vulnerability", "Severity", "Status", "Fix", "Patch", "Layer")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for items in grouped(findings):
         for index, finding in enumerate(items):
@@ -68,6 +69,7 @@ def findings_table(findings: Sequence[Finding]) -> Table:
                 Text(finding.severity.value, style=SEVERITY_STYLE[finding.severity]),
                 _status(finding),
                 finding.fix or "-",
+                finding.patch_class.value if finding.patch_class else "-",
                 _short_layer(finding.layer_digest) if first else "",
                 end_section=index == len(items) - 1,
             )
@@ -89,11 +91,22 @@ def summary_line(findings: Sequence[Finding]) -> Text:
     return text
 
 
+def patch_class_line(findings: Sequence[Finding]) -> Text | None:
+    """Return `by patch class: 3 ops, 1 dev-compatible, ...` (None when no finding was classified)."""
+    counts = patch_class_counts(tuple(findings))
+    if counts is None:
+        return None
+    return Text(f"by patch class: {', '.join(f'{count} {name}' for name, count in counts.items())}")
+
+
 def print_scan(console: Console, report: ScanReport) -> None:
-    """Print the table, the severity summary, caveat legend and warnings."""
+    """Print the table, the severity and patch class summaries, caveat legend and warnings."""
     if report.findings:
         console.print(findings_table(report.findings))
     console.print(summary_line(report.findings))
+    classes = patch_class_line(report.findings)
+    if classes is not None:
+        console.print(classes)
     if any(finding.caveats for finding in report.findings):
         console.print(
             "* caveats apply (low confidence or unparseable version); see -o json for details", style="dim"

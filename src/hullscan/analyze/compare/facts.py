@@ -24,6 +24,7 @@ from hullscan.analyze.compare.model import (
     LayerFacts,
     OwnershipRow,
 )
+from hullscan.analyze.patchability.engine import class_totals
 from hullscan.fileview.interface import FileView
 from hullscan.model.files import FileKind, FileRecord
 from hullscan.model.finding import Finding, Severity
@@ -155,18 +156,20 @@ def package_counts(inventory: Inventory) -> tuple[tuple[str, int], ...]:
 
 
 def finding_counts(findings: Sequence[Finding] | None, note: str = "") -> FindingCounts:
-    """Count findings by severity, and by patch class when findings carry one."""
+    """Count findings by severity, and by patch class when they were classified (`patchability`).
+
+    Classified findings (or none at all) give every class, cheapest first, zeros included.
+    """
     if findings is None:
         return FindingCounts(status=NOT_COMPUTED, note=note or "no advisory database was given")
     severities = Counter(f.severity.value for f in findings)
     by_severity = tuple((s.value, severities[s.value]) for s in reversed(Severity) if severities[s.value])
-    labels = (getattr(f, "patch_class", None) for f in findings)
-    classes = Counter(str(label) for label in labels if label)
+    classified = all(f.patch_reason for f in findings)
     return FindingCounts(
         status="computed",
         by_severity=by_severity,
-        by_patch_class=tuple(sorted(classes.items())),
-        patch_class_status="computed" if classes else NOT_COMPUTED,
+        by_patch_class=tuple(class_totals(findings).items()) if classified else (),
+        patch_class_status="computed" if classified else NOT_COMPUTED,
         total=len(findings),
         note=note,
     )
