@@ -18,7 +18,7 @@ from hullscan.fileview.builder import ProgressCallback, build_view
 from hullscan.fileview.interface import FileView
 from hullscan.fileview.layer import CapturePolicy
 from hullscan.model.files import FileKind, FileRecord
-from hullscan.model.finding import ScanReport
+from hullscan.model.finding import Finding, ScanReport
 from hullscan.model.image import ImageDescription, LayerRef, Platform
 from hullscan.model.inventory import Inventory
 from hullscan.relate.ownership import relate_ownership
@@ -199,14 +199,29 @@ def scan(
     scanned = inventory(target, options, progress, on_catalog_layer)  # images and SBOMs alike
     with AdvisoryDB.open(db) as database:
         result = match_inventory(scanned, database)
+        classified = patch_classes(result.findings, scanned, database, options.cache_dir)
         location = database.location.display()
     return ScanReport(
         inventory=scanned,
-        findings=filter_findings(result.findings, only_fixed=only_fixed, ignore_unfixed=ignore_unfixed),
+        findings=filter_findings(classified, only_fixed=only_fixed, ignore_unfixed=ignore_unfixed),
         database=location,
         warnings=(*scanned.warnings, *result.warnings),
         packages_looked_up=result.packages_looked_up,
     )
+
+
+def patch_classes(
+    findings: Sequence[Finding], found: Inventory, database: Any, cache_dir: Path
+) -> tuple[Finding, ...]:
+    """Give each finding its patch class; the release's package index is read only if on this machine."""
+    from hullscan.analyze.patchability import classify_findings, release_index  # noqa: PLC0415
+    from hullscan.model.package import PackageType  # noqa: PLC0415
+
+    index = None
+    if any(finding.package.type is PackageType.DEB and finding.fix for finding in findings):
+        platform = found.image.platform
+        index = release_index(found.distro, cache_dir, platform.architecture if platform else "amd64")
+    return classify_findings(findings, found, index=index, triage=database)
 
 
 def _upgrade_side(reference: str, options: ScanOptions, progress: ProgressCallback | None) -> Any:
@@ -310,7 +325,7 @@ def _compare_one(reference: str, options: ScanOptions, database: Any, note: str)
     _, view = open_view(reference, options, policy)
     if database is None:
         return image_facts(reference, found, view, unknown(note), finding_counts(None, note)), found
-    findings = match_inventory(found, database).findings
+    findings = patch_classes(match_inventory(found, database).findings, found, database, options.cache_dir)
     return image_facts(reference, found, view, freshness(found, database), finding_counts(findings)), found
 
 
