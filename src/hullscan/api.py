@@ -12,7 +12,7 @@ from hullscan.catalog.distro import identify_distro
 from hullscan.catalog.interface import Cataloger
 from hullscan.catalog.inventory_cache import InventoryCache
 from hullscan.catalog.registry import default_analyzers, default_catalogers
-from hullscan.catalog.runner import capture_policy, catalog_view
+from hullscan.catalog.runner import capture_policy, catalog_once, catalog_view
 from hullscan.config import ScanOptions, Scope
 from hullscan.fileview.builder import ProgressCallback, build_view
 from hullscan.fileview.interface import FileView
@@ -21,7 +21,7 @@ from hullscan.model.files import FileKind, FileRecord
 from hullscan.model.finding import Finding, ScanReport
 from hullscan.model.image import ImageDescription, LayerRef, Platform
 from hullscan.model.inventory import Inventory
-from hullscan.relate.ownership import relate_ownership
+from hullscan.relate.ownership import PathCanonicalizer, relate_ownership
 from hullscan.source.detect import open_source
 from hullscan.source.interface import ImageSource
 
@@ -165,11 +165,22 @@ def _catalog(
     catalogers: list[Cataloger],
     scope: Scope,
     on_catalog_layer: Callable[[int], None] | None,
+    *,
+    attribute_layers: bool = True,
 ) -> Inventory:
+    """Catalog a view, then link bundled copies and attribute file ownership.
+
+    `attribute_layers=False` skips the per-layer passes that find which layer introduced each
+    package (for analyses that compare whole images, such as `upgrade`).
+    """
     distro = identify_distro(view)
-    output = catalog_view(view, catalogers, distro, scope, on_layer=on_catalog_layer)
-    packages = sorted(with_hosts(output.packages), key=lambda p: (p.type.value, p.name, p.version, p.id))
-    relationships = list(dict.fromkeys([*output.relationships, *link_bundled(packages)]))
+    if attribute_layers:
+        output = catalog_view(view, catalogers, distro, scope, on_layer=on_catalog_layer)
+    else:
+        output = catalog_once(view, catalogers, distro)
+    canonical = PathCanonicalizer(view).canonical
+    packages = sorted(with_hosts(output.packages, canonical), key=lambda p: (p.type.value, p.name, p.version, p.id))
+    relationships = list(dict.fromkeys([*output.relationships, *link_bundled(packages, canonical)]))
     owned = relate_ownership(view, packages)
     return Inventory(
         image=description,
@@ -240,21 +251,7 @@ def _upgrade_side(reference: str, options: ScanOptions, progress: ProgressCallba
     from dataclasses import replace  # noqa: PLC0415
 
     description, view = open_view(reference, replace(options, scope=squashed), policy, progress)
-    distro = identify_distro(view)
-    from hullscan.catalog.runner import catalog_once  # noqa: PLC0415 - no per-layer attribution needed
-
-    output = catalog_once(view, catalogers, distro)
-    packages = sorted(with_hosts(output.packages), key=lambda p: (p.type.value, p.name, p.version, p.id))
-    owned = relate_ownership(view, packages)
-    found = Inventory(
-        image=description,
-        packages=owned.packages,
-        relationships=tuple(output.relationships),
-        unknowns=tuple(output.unknowns),
-        distro=distro,
-        warnings=view.warnings,
-        files=owned.files,
-    )
+    found = _catalog(description, view, catalogers, squashed, None, attribute_layers=False)
     return ImageSide(found, view)
 
 

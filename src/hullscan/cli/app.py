@@ -35,6 +35,7 @@ def version() -> None:
 app.command()(image_commands.inspect)
 app.command()(image_commands.files)
 app.command()(image_commands.sbom)
+app.command()(image_commands.bundled)
 app.command()(scan_commands.scan)
 app.command()(analysis_commands.upgrade)
 app.command()(analysis_commands.compare)

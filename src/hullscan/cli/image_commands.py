@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from dataclasses import asdict
 from typing import Annotated
 
@@ -103,3 +104,32 @@ def sbom(
     except HullscanError as error:
         fail(error)
     emit(text, file)
+
+
+class BundledFormat(StrEnum):
+    """Output formats of `hullscan bundled`."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+@image_options()
+def bundled(
+    image: ImageArg,
+    output: Annotated[BundledFormat, typer.Option("--output", "-o", help="Output format")] = BundledFormat.TABLE,
+    file: OutFileOpt = None,
+    *,
+    options: ScanOptions,
+) -> None:
+    """Native components bundled where no package manager sees them, and every copy of each."""
+    from hullscan.encode import bundled_report  # noqa: PLC0415
+
+    try:
+        with LayerProgress() as progress:
+            inventory = api.inventory(image, options, progress, on_catalog_layer=progress.cataloging)
+    except HullscanError as error:
+        fail(error)
+    if output is BundledFormat.JSON:
+        emit(bundled_report.encode_json(inventory), file)
+        return
+    bundled_report.print_table(console_for(file), inventory)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from hullscan.model.package import Package, PackageType, Relationship, RelationshipKind
@@ -29,10 +29,19 @@ def _normalized(name: str) -> str:
     return _NORMALIZE.sub("-", name).lower()
 
 
+Canonical = Callable[[str], str]
+"""Maps a path as a package lists it to where the file really is (Debian's `/lib` → `/usr/lib`)."""
+
+
+def _as_listed(path: str) -> str:
+    return path
+
+
 class Owners:
     """Indexes of which package owns which path."""
 
-    def __init__(self, packages: Iterable[Package]) -> None:
+    def __init__(self, packages: Iterable[Package], canonical: Canonical = _as_listed) -> None:
+        self.canonical = canonical
         self.by_file: dict[str, Package] = {}
         self.by_dir: dict[str, Package] = {}
         self.python_by_site: dict[tuple[str, str], Package] = {}
@@ -47,7 +56,7 @@ class Owners:
         for path in _owned_paths(package.metadata.get("files")):
             root = _root(package, base)
             absolute = path if path.startswith("/") else posixpath.normpath(posixpath.join(root, path))
-            self.by_file.setdefault(absolute, package)
+            self.by_file.setdefault(self.canonical(absolute), package)
         if location is None:
             return
         if package.type is PackageType.PYTHON:
@@ -93,9 +102,9 @@ def _owned_paths(files: Any) -> list[str]:
     return paths
 
 
-def link_bundled(packages: Sequence[Package]) -> list[Relationship]:
+def link_bundled(packages: Sequence[Package], canonical: Canonical = _as_listed) -> list[Relationship]:
     """Return BUNDLED_IN edges to host packages and PROVIDES_SAME edges to OS packages."""
-    owners = Owners(packages)
+    owners = Owners(packages, canonical)
     by_source: dict[str, list[Package]] = {}
     for package in packages:
         if package.type in _OS_TYPES and package.source_name:
@@ -116,9 +125,9 @@ def link_bundled(packages: Sequence[Package]) -> list[Relationship]:
     return list(dict.fromkeys(edges))
 
 
-def with_hosts(packages: Sequence[Package]) -> list[Package]:
+def with_hosts(packages: Sequence[Package], canonical: Canonical = _as_listed) -> list[Package]:
     """Return `packages` with each bundled copy's `metadata["host"]` filled (None if unowned)."""
-    owners = Owners(packages)
+    owners = Owners(packages, canonical)
     out = []
     for package in packages:
         if not is_bundled(package):

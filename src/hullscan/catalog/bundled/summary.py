@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hullscan.catalog.bundled.link import Owners, is_bundled
@@ -59,17 +59,16 @@ _GroupKey = tuple[str, str | None, str, str | None, str | None]
 
 def summarize_copies(packages: Sequence[Package]) -> list[ComponentCopies]:
     """Group bundled copies by component, then by (host, version, linkage); most copies first."""
-    owners = Owners(packages)
     grouped: dict[str, dict[_GroupKey, list[str]]] = {}
     for package in filter(is_bundled, packages):
         path = str(package.metadata.get("host_path") or "")
-        host = owners.host_of(path)
+        host = _host(package, packages)
         key: _GroupKey = (
-            host.id if host is not None else posixpath.dirname(path),
+            str(host["id"]) if host else posixpath.dirname(path),
             package.metadata.get("version"),
             str(package.metadata.get("linkage")),
-            host.name if host is not None else None,
-            host.type.value if host is not None else None,
+            str(host["name"]) if host else None,
+            str(host["type"]) if host else None,
         )
         grouped.setdefault(str(package.metadata["component"]), {}).setdefault(key, []).append(path)
     out = []
@@ -80,6 +79,17 @@ def summarize_copies(packages: Sequence[Package]) -> list[ComponentCopies]:
         )
         out.append(ComponentCopies(component, listed))
     return sorted(out, key=lambda c: (-len(c.copies), c.component))
+
+
+def _host(package: Package, packages: Sequence[Package]) -> Mapping[str, object] | None:
+    """Return the host `with_hosts` recorded, or find it now for packages not linked yet."""
+    if "host" in package.metadata:
+        host = package.metadata["host"]
+        return host if isinstance(host, Mapping) else None
+    found = Owners(packages).host_of(str(package.metadata.get("host_path") or ""))
+    if found is None:
+        return None
+    return {"id": found.id, "name": found.name, "type": found.type.value}
 
 
 def _order(item: tuple[_GroupKey, list[str]]) -> tuple[str, str, str]:
