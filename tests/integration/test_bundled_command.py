@@ -27,7 +27,7 @@ def _owners_from_dpkg_lists(rootfs: Path) -> dict[str, str]:
         for line in listing.read_text().splitlines():
             host = rootfs / line.lstrip("/")
             real = os.path.realpath(host)
-            if real.startswith(str(rootfs)) and os.path.isfile(real) and not os.path.islink(real):
+            if real.startswith(str(rootfs)) and Path(real).is_file():
                 owners.setdefault("/" + os.path.relpath(real, rootfs), package)
     return owners
 

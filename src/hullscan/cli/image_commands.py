@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from dataclasses import asdict
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -116,7 +116,9 @@ class BundledFormat(StrEnum):
 @image_options()
 def bundled(
     image: ImageArg,
-    output: Annotated[BundledFormat, typer.Option("--output", "-o", help="Output format")] = BundledFormat.TABLE,
+    output: Annotated[
+        BundledFormat, typer.Option("--output", "-o", help="Output format")
+    ] = BundledFormat.TABLE,
     file: OutFileOpt = None,
     *,
     options: ScanOptions,
