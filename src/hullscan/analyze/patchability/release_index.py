@@ -8,6 +8,7 @@ Otherwise the reason of each `ops` finding says the index was not consulted.
 
 from __future__ import annotations
 
+import lzma
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,10 +53,16 @@ def release_index(distro: Distro | None, cache_dir: Path, architecture: str = "a
     if missing:
         why = f"{', '.join(missing)} not on this machine; `apt-get update` or `hullscan unbundle` fetches it"
         return not_consulted(why, codename)
+    return _load(cache_dir, distro.version_id, arch, codename, suites)
+
+
+def _load(cache_dir: Path, release: str, arch: str, codename: str, suites: tuple[str, ...]) -> ReleaseIndex:
     try:
-        index = load_index(cache_dir, distro.version_id, arch)
+        index = load_index(cache_dir, release, arch)
     except HullscanError as error:
         return not_consulted(error.message, codename)
+    except (OSError, ValueError, EOFError, lzma.LZMAError) as error:  # a damaged list or cache file
+        return not_consulted(f"unreadable: {error}", codename)
     return ReleaseIndex(index, ", ".join(suites), codename)
 
 
