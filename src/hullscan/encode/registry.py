@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import assert_never
 
+from hullscan.encode import json_inventory
 from hullscan.encode.sbom_fields import DocumentOptions
 from hullscan.errors import SbomError
 from hullscan.model.inventory import Inventory
@@ -48,8 +49,6 @@ def encode(  # noqa: PLR0911 - one return per format keeps the match exhaustive 
 ) -> str:
     """Return the inventory in `output` (any format but `table`) as text."""
     if output is InventoryFormat.JSON:  # hullscan's own JSON needs none of the spec libraries
-        from hullscan.encode import json_inventory  # noqa: PLC0415
-
         return json_inventory.encode(inventory)
     from hullscan.encode import cyclonedx, spdx  # noqa: PLC0415 - heavy spec libraries
 

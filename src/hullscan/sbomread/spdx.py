@@ -219,9 +219,9 @@ def _source_paths(text: str | None) -> Iterator[str]:
 def parse_tag_value(text: str, reference: str) -> dict[str, Any]:
     """Parse an SPDX tag-value document with spdx-tools and return its JSON shape."""
     from ply.yacc import NullLogger  # type: ignore[import-untyped]  # noqa: PLC0415 - tag-value only
-    from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter  # noqa: PLC0415
-    from spdx_tools.spdx.parser.error import SPDXParsingError  # noqa: PLC0415
-    from spdx_tools.spdx.parser.tagvalue.parser import Parser  # noqa: PLC0415
+    from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter  # noqa: PLC0415 - tag-value only
+    from spdx_tools.spdx.parser.error import SPDXParsingError  # noqa: PLC0415 - tag-value only
+    from spdx_tools.spdx.parser.tagvalue.parser import Parser  # noqa: PLC0415 - tag-value only
 
     logging.getLogger("ply").setLevel(logging.ERROR)
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,8 +139,6 @@ class DockerArchiveSource(ImageSource):
             return self._description
         raw = self._read_member("manifest.json", "manifest")
         try:
-            import json  # noqa: PLC0415
-
             manifest = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ManifestError(f"{self.archive}: manifest.json is not valid JSON") from exc

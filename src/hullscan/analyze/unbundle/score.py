@@ -9,6 +9,7 @@ version, and a newer distro version).
 
 from __future__ import annotations
 
+import functools
 import math
 import posixpath
 from collections import Counter
@@ -203,6 +204,4 @@ def _newer(scheme: VersionScheme, current: str, versions: Iterable[str]) -> list
 
 
 def _sort_key(scheme: VersionScheme) -> Callable[[str], Any]:
-    import functools  # noqa: PLC0415
-
     return functools.cmp_to_key(scheme.compare)

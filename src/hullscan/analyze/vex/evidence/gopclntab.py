@@ -114,10 +114,14 @@ class _Binary:
 
     def relocated(self, offset: int) -> int | None:
         """The addend of a relative relocation at this file offset (PIE binaries store 0)."""
+        vaddr = self.vaddr_of(offset)
+        return self.relocations().get(vaddr) if vaddr is not None else None
+
+    def relocations(self) -> dict[int, int]:
+        """Relative relocations as {virtual address: addend}, read once."""
         if self._relocs is None:
             self._relocs = self._relative_relocations()
-        vaddr = self.vaddr_of(offset)
-        return self._relocs.get(vaddr) if vaddr is not None else None
+        return self._relocs
 
     def _relative_relocations(self) -> dict[int, int]:
         kind = _RELATIVE_RELOCS.get(str(self.elf.header["e_machine"]))
@@ -321,9 +325,7 @@ class _InlineReader:
 
     def _relocated_candidates(self, pcheader: int) -> Iterator[tuple[int, int]]:
         binary = self.reader.binary
-        if binary._relocs is None:  # noqa: SLF001 - same module
-            binary._relocs = binary._relative_relocations()  # noqa: SLF001
-        for vaddr, addend in binary._relocs.items():  # noqa: SLF001
+        for vaddr, addend in binary.relocations().items():
             if addend == pcheader and (offset := binary.offset_of(vaddr)) is not None:
                 yield offset, addend
 
