@@ -268,9 +268,7 @@ class TokenService:
             "access": access,
         }
         header = {"typ": "JWT", "alg": "RS256", "x5c": [self._x5c]}
-        signing_input = (
-            f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
-        )
+        signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
         signature = subprocess.run(
             ["openssl", "dgst", "-sha256", "-sign", str(self.key)],
             input=signing_input.encode(),
@@ -301,7 +299,7 @@ class TokenService:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
                 pass
 
         return Handler

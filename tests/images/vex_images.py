@@ -40,7 +40,7 @@ from hullscan.build.tarwriter import (
 )
 
 from .cache import cache_root, cached_build
-from .debian import blob_json, load_blob
+from .debian import blob_json, debian_rootfs, load_blob
 from .tools import ensure_tool, run
 
 VERSION = "1"
@@ -217,8 +217,7 @@ class NewerGoBuild:
 
 def _build_with_trixie_go(work: Path) -> None:
     from .chroot import chroot_run  # noqa: PLC0415 - only this builder needs a chroot
-    from .debian import debian_rootfs  # noqa: PLC0415
-    from .staged import apt_install, copy_tree  # noqa: PLC0415
+    from .staged import apt_install, copy_tree  # noqa: PLC0415 - staged pulls in the chroot helpers
 
     stage = work / "stage"
     copy_tree(debian_rootfs("trixie").rootfs, stage)

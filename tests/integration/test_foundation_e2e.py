@@ -32,7 +32,7 @@ def _paths(reference: str, tmp_path: Path) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def references(debian_test_image: DebianTestImage, registry_server: RegistryServer) -> dict[str, str]:  # noqa: F811
+def references(debian_test_image: DebianTestImage, registry_server: RegistryServer) -> dict[str, str]:  # noqa: F811 - the imported fixture, by name
     refs = dict(debian_test_image.references)
     registry_server.push(f"oci:{debian_test_image.oci_dir}:latest", "debian-test:latest")
     refs["registry"] = registry_server.reference("debian-test:latest")

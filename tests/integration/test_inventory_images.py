@@ -32,7 +32,7 @@ from hullscan.config import ScanOptions, Scope
 from hullscan.model.inventory import Inventory
 from hullscan.model.ownership import OwnerClass
 from hullscan.model.package import Package, PackageType, RelationshipKind
-from hullscan.relate.ownership import OS_OWNER_KEY, owner_index
+from hullscan.relate.ownership import OS_OWNER_KEY, owner_index, relate_ownership
 from images.chroot import chroot_run
 from images.go_image import GO_DEBS, HELLO_MODULE, GoImage, go_binaries_image
 from images.node_image import NodeImage, node_npm_image
@@ -318,8 +318,6 @@ def test_removed_packages_are_hidden_but_kept_in_all_layers(
 
 
 def test_relate_pass_is_fast(removal: BuiltImage, removal_inventory: Inventory, tmp_path: Path) -> None:
-    from hullscan.relate.ownership import relate_ownership  # noqa: PLC0415
-
     _, view = api.open_view(removal.reference, ScanOptions(cache_dir=tmp_path / "c"))
     start = time.process_time()
     relate_ownership(view, removal_inventory.packages)

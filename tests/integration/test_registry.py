@@ -52,6 +52,7 @@ from hullscan.errors import (
 )
 from hullscan.fileview.layer import CapturePolicy, index_layer_blob
 from hullscan.model.image import Platform
+from hullscan.source.auth import parse_www_authenticate, preferred_challenge
 from hullscan.source.interface import BlobOpener
 from hullscan.source.registry import (
     DOCKER_MANIFEST,
@@ -115,9 +116,7 @@ def _paths(entries: tuple[Entry, ...]) -> set[str]:
 
 def _build_layers(workdir: Path, variant: str) -> list[Path]:
     blobs = []
-    for position, (entries, compression) in enumerate(
-        zip(LAYER_ENTRIES, COMPRESSIONS, strict=True)
-    ):
+    for position, (entries, compression) in enumerate(zip(LAYER_ENTRIES, COMPRESSIONS, strict=True)):
         extra = (RegularFile(path=f"etc/variant-{variant}", data=variant.encode()),)
         chosen = entries + extra if position == 0 else entries
         blobs.append(write_layer(workdir / f"{variant}-layer{position}", chosen, compression).path)
@@ -149,9 +148,7 @@ def pushed(
     )
     images = [
         PlatformImage(Platform("linux", "amd64"), _build_layers(work, "amd64")[:2], docker_spec),
-        PlatformImage(
-            Platform("linux", "arm64", "v8"), _build_layers(work, "arm64")[:2], docker_spec
-        ),
+        PlatformImage(Platform("linux", "arm64", "v8"), _build_layers(work, "arm64")[:2], docker_spec),
     ]
     write_multi_platform_layout(layout, images, tag="multi")
     server = registry_server
@@ -211,9 +208,7 @@ def test_pull_matches_skopeo(pushed: PushedImages, tag: str, media_type: str) ->
     assert image.config.user == runtime["User"]
     assert image.config.working_dir == runtime["WorkingDir"]
     assert dict(image.config.labels) == runtime["Labels"]
-    assert [h.created_by for h in image.config.history] == [
-        h["created_by"] for h in skopeo_config["history"]
-    ]
+    assert [h.created_by for h in image.config.history] == [h["created_by"] for h in skopeo_config["history"]]
     assert image.platform == Platform(skopeo["Os"], skopeo["Architecture"])
     assert image.source_kind == "registry"
     assert image.repo_tags == (f"{server.address}/app/single:{tag}",)
@@ -249,20 +244,13 @@ def test_missing_manifest_is_a_manifest_error(pushed: PushedImages, ref: str) ->
     assert "MANIFEST_UNKNOWN" in caught.value.message or "NAME_UNKNOWN" in caught.value.message
 
 
-@pytest.mark.parametrize(
-    ("repo", "truth"), [("app/multi", "app/multi"), ("app/nested", "app/nested:inner")]
-)
+@pytest.mark.parametrize(("repo", "truth"), [("app/multi", "app/multi"), ("app/nested", "app/nested:inner")])
 @pytest.mark.parametrize("arch", ["amd64", "arm64"])
 def test_platform_selection(pushed: PushedImages, repo: str, truth: str, arch: str) -> None:
     server = pushed.server
     skopeo = _skopeo_json(server, truth, "--override-os", "linux", "--override-arch", arch)
-    image = RegistrySource(
-        server.reference(f"{repo}:latest"), platform=Platform("linux", arch)
-    ).describe()
-    assert (
-        image.manifest_digest
-        == _entry_for(json.loads(server.inspect(truth, "--raw")), arch)["digest"]
-    )
+    image = RegistrySource(server.reference(f"{repo}:latest"), platform=Platform("linux", arch)).describe()
+    assert image.manifest_digest == _entry_for(json.loads(server.inspect(truth, "--raw")), arch)["digest"]
     assert [layer.digest for layer in image.layers] == skopeo["Layers"]
     assert image.platform is not None
     assert image.platform.architecture == arch == skopeo["Architecture"]
@@ -281,9 +269,7 @@ def test_unknown_platform_lists_the_available_ones(pushed: PushedImages) -> None
         )
         for m in index["manifests"]
     }
-    source = RegistrySource(
-        pushed.server.reference("app/multi:latest"), platform=Platform("linux", "s390x")
-    )
+    source = RegistrySource(pushed.server.reference("app/multi:latest"), platform=Platform("linux", "s390x"))
     with pytest.raises(PlatformError) as caught:
         source.describe()
     assert offered == {"linux/amd64", "linux/arm64/v8"}
@@ -294,12 +280,8 @@ def test_docker_manifest_list(pushed: PushedImages) -> None:
     server = pushed.server
     server.push(f"oci:{pushed.layout}:multi", "app/multi:v2s2", "--all", "--format", "v2s2")
     top = json.loads(server.inspect("app/multi:v2s2", "--raw"))
-    skopeo = _skopeo_json(
-        server, "app/multi:v2s2", "--override-os", "linux", "--override-arch", "arm64"
-    )
-    image = RegistrySource(
-        server.reference("app/multi:v2s2"), platform=Platform("linux", "arm64")
-    ).describe()
+    skopeo = _skopeo_json(server, "app/multi:v2s2", "--override-os", "linux", "--override-arch", "arm64")
+    image = RegistrySource(server.reference("app/multi:v2s2"), platform=Platform("linux", "arm64")).describe()
     assert top["mediaType"] == DOCKER_MANIFEST_LIST
     assert image.media_type == DOCKER_MANIFEST == _entry_for(top, "arm64")["mediaType"]
     assert image.manifest_digest == _entry_for(top, "arm64")["digest"]
@@ -337,9 +319,7 @@ def _pickle_round_trip(opener: BlobOpener) -> BlobOpener:
 def _read_first_layer(source: RegistrySource) -> int:
     layer = source.describe().layers[0]
     opener = _pickle_round_trip(source.layer_opener(layer))
-    index = index_layer_blob(
-        opener, digest=layer.digest, index=0, policy=NO_CAPTURE, limits=Limits()
-    )
+    index = index_layer_blob(opener, digest=layer.digest, index=0, policy=NO_CAPTURE, limits=Limits())
     return len(index.records)
 
 
@@ -366,9 +346,7 @@ def test_auth_with_options_reads_layers(pushed_auth: RegistryServer) -> None:
 
 def test_auth_with_docker_config_option(pushed_auth: RegistryServer, tmp_path: Path) -> None:
     config = _docker_config(tmp_path / "config.json", pushed_auth)
-    source = RegistrySource(
-        pushed_auth.reference("private/app:1"), RegistryOptions(docker_config=config)
-    )
+    source = RegistrySource(pushed_auth.reference("private/app:1"), RegistryOptions(docker_config=config))
     assert source.describe().manifest_digest == _skopeo_json(pushed_auth, "private/app:1")["Digest"]
 
 
@@ -405,14 +383,10 @@ def test_creds_store_only_warns_and_fails_cleanly(
 
 
 def test_real_basic_challenge_parses(pushed_auth: RegistryServer) -> None:
-    from hullscan.source.auth import parse_www_authenticate, preferred_challenge  # noqa: PLC0415
-
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with pytest.raises(urllib.error.HTTPError) as caught:
         opener.open(f"http://{pushed_auth.address}/v2/", timeout=5)
-    challenge = preferred_challenge(
-        parse_www_authenticate(caught.value.headers["WWW-Authenticate"])
-    )
+    challenge = preferred_challenge(parse_www_authenticate(caught.value.headers["WWW-Authenticate"]))
     assert challenge is not None
     assert challenge.scheme == "basic"
     assert challenge.param("realm") == "hullscan-test"  # the realm in the registry's config
@@ -561,7 +535,7 @@ class _Handler(BaseHTTPRequestHandler):
             route = body(error, "application/json", 404)
         route(self)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
         pass
 
 
@@ -624,10 +598,7 @@ def test_unavailable_is_retried(fake_registry: FakeRegistry, layer_blob: bytes) 
         (honest if len(calls) > 1 else body(b"busy", status=503))(handler)
 
     fake_registry.routes["/v2/flaky/manifests/latest"] = flaky
-    assert (
-        RegistrySource(f"registry://{fake_registry.address}/flaky").describe().manifest_digest
-        == digest
-    )
+    assert RegistrySource(f"registry://{fake_registry.address}/flaky").describe().manifest_digest == digest
     assert len(calls) == 2
 
 
@@ -637,9 +608,7 @@ def test_connection_reset_is_a_registry_error(fake_registry: FakeRegistry) -> No
         RegistrySource(f"registry://{fake_registry.address}/reset").describe()
 
 
-def test_truncated_layer_download_is_an_error(
-    fake_registry: FakeRegistry, layer_blob: bytes
-) -> None:
+def test_truncated_layer_download_is_an_error(fake_registry: FakeRegistry, layer_blob: bytes) -> None:
     fake_registry.add_image("cut", "latest", layer_blob, serve_layer=truncated(layer_blob))
     with pytest.raises(
         BlobTransferError, match=f"ended after {len(layer_blob) // 2} of {len(layer_blob)}"
@@ -648,9 +617,7 @@ def test_truncated_layer_download_is_an_error(
     assert isinstance(caught.value, LayerError)
 
 
-def test_layer_with_wrong_content_fails_digest_check(
-    fake_registry: FakeRegistry, layer_blob: bytes
-) -> None:
+def test_layer_with_wrong_content_fails_digest_check(fake_registry: FakeRegistry, layer_blob: bytes) -> None:
     # Same length, still valid gzip (only the header's mtime differs), different digest.
     altered = layer_blob[:4] + b"\x01\x02\x03\x04" + layer_blob[8:]
     assert altered != layer_blob
@@ -659,9 +626,7 @@ def test_layer_with_wrong_content_fails_digest_check(
         _index_all(RegistrySource(f"registry://{fake_registry.address}/tampered"))
 
 
-def test_config_with_wrong_content_fails_digest_check(
-    fake_registry: FakeRegistry, layer_blob: bytes
-) -> None:
+def test_config_with_wrong_content_fails_digest_check(fake_registry: FakeRegistry, layer_blob: bytes) -> None:
     fake_registry.add_image(
         "badconfig",
         "latest",
@@ -685,9 +650,7 @@ def test_manifest_by_digest_is_verified(fake_registry: FakeRegistry, layer_blob:
         "/v2/pinned/manifests/latest"
     ]
     assert (
-        RegistrySource(f"registry://{fake_registry.address}/pinned@{digest}")
-        .describe()
-        .manifest_digest
+        RegistrySource(f"registry://{fake_registry.address}/pinned@{digest}").describe().manifest_digest
         == digest
     )
 
@@ -708,18 +671,14 @@ def test_bearer_token_flow(fake_registry: FakeRegistry, layer_blob: bytes) -> No
         if handler.headers.get("Authorization") != good_basic:
             body(b'{"details":"bad creds"}', "application/json", 401)(handler)
             return
-        body(json.dumps({"token": "tok-123", "expires_in": 300}).encode(), "application/json")(
-            handler
-        )
+        body(json.dumps({"token": "tok-123", "expires_in": 300}).encode(), "application/json")(handler)
 
     def guarded(inner: Route) -> Route:
         def route(handler: BaseHTTPRequestHandler) -> None:
             if handler.headers.get("Authorization") == "Bearer tok-123":
                 inner(handler)
                 return
-            challenge = (
-                f'Bearer realm="{realm}",service="fake-registry",scope="repository:team/app:pull"'
-            )
+            challenge = f'Bearer realm="{realm}",service="fake-registry",scope="repository:team/app:pull"'
             body(
                 b'{"errors":[{"code":"UNAUTHORIZED"}]}',
                 "application/json",
@@ -746,9 +705,7 @@ def test_bearer_token_flow(fake_registry: FakeRegistry, layer_blob: bytes) -> No
     assert token_requests[-1][1] == good_basic
 
 
-def test_redirect_to_another_host_drops_credentials(
-    fake_registry: FakeRegistry, layer_blob: bytes
-) -> None:
+def test_redirect_to_another_host_drops_credentials(fake_registry: FakeRegistry, layer_blob: bytes) -> None:
     layer_digest, _ = fake_registry.add_image("redir", "latest", layer_blob)
     fake_registry.routes["/cdn/layer"] = body(layer_blob)
     # Same server, another host name: a different origin as far as the client can tell.

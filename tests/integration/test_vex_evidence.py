@@ -23,7 +23,13 @@ import pytest
 
 from hullscan import api
 from hullscan.analyze.vex.context import TriageContext
-from hullscan.analyze.vex.evidence import changelog_backport, component_not_present, distro_triage, go_symbols
+from hullscan.analyze.vex.evidence import (
+    batch,
+    changelog_backport,
+    component_not_present,
+    distro_triage,
+    go_symbols,
+)
 from hullscan.analyze.vex.evidence.execute_path import execute_path
 from hullscan.analyze.vex.evidence.go_symbols import FunctionIndex, VulnerableSymbol
 from hullscan.analyze.vex.evidence.go_symbols import verdict as go_verdict
@@ -476,8 +482,6 @@ def test_changelogs_are_read_in_one_pass_per_layer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Uncaptured files come from one stream of their layer, however many are asked for."""
-    from hullscan.analyze.vex.evidence import batch  # noqa: PLC0415
-
     _, view, _ = squashed
     paths = sorted(
         str(p).removeprefix(str(image.os_root))

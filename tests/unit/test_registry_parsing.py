@@ -209,7 +209,7 @@ def test_unreadable_docker_config_is_ignored(tmp_path: Path, content: str) -> No
 
 def test_options_win_over_docker_config(tmp_path: Path) -> None:
     config = _write_config(tmp_path / "c.json", {"auths": {"a.example": {"auth": _b64("x:y")}}})
-    explicit = RegistryOptions(username="u", password="p", docker_config=config)  # noqa: S106
+    explicit = RegistryOptions(username="u", password="p", docker_config=config)  # noqa: S106 - a test credential
     assert resolve_credentials(explicit, "a.example") == Credentials("u", "p")
     from_file = RegistryOptions(docker_config=config)
     assert resolve_credentials(from_file, "a.example") == Credentials("x", "y")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -163,8 +164,6 @@ def test_elf_kinds_from_analysis_summaries() -> None:
 
 
 def test_invisible_packages_own_no_visible_files(merged_usr: Path) -> None:
-    from dataclasses import replace  # noqa: PLC0415
-
     removed = replace(_deb("tool", ["/bin/tool"]), visible=False)
     result = relate_ownership(_view(merged_usr), [removed])
     assert "/usr/bin/tool" in {u.path for u in result.files.unowned}

@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from hullscan.analyze.vex.evidence.common import EvidenceError
-from hullscan.analyze.vex.evidence.support_status import load_directory, support_statements
+from hullscan.analyze.vex.evidence.support_status import (
+    IMAGE_DIR,
+    load_directory,
+    support_statements,
+    support_status_producer,
+)
+from hullscan.config import Limits
+from hullscan.fileview.directory import DirectoryView
+from hullscan.fileview.layer import CapturePolicy
 from hullscan.model.finding import FindingStatus
 from hullscan.model.inventory import Distro
 
@@ -87,11 +95,6 @@ def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_lists_installed_in_the_image_win(tmp_path: Path) -> None:
     """An image with debian-security-support installed carries its own lists: they are used."""
-    from hullscan.analyze.vex.evidence.support_status import IMAGE_DIR, support_status_producer  # noqa: PLC0415
-    from hullscan.config import Limits  # noqa: PLC0415
-    from hullscan.fileview.directory import DirectoryView  # noqa: PLC0415
-    from hullscan.fileview.layer import CapturePolicy  # noqa: PLC0415
-
     installed = tmp_path / IMAGE_DIR.lstrip("/")
     installed.mkdir(parents=True)
     for name in ("security-support-ended.deb12", "security-support-limited"):
