@@ -255,3 +255,43 @@ def test_zip_bytes_helper_is_real_zip() -> None:
     # guards the corrupt-wheel test: the truncated copy must really be unreadable
     with pytest.raises(zipfile.BadZipFile):
         zipfile.ZipFile(io.BytesIO(_bundled_pip_wheel().read_bytes()[:1000]))
+
+
+def _record_row_by_csv(line: str) -> object:
+    """The straightforward definition: csv decides every row (the fast path must agree)."""
+    import csv
+    import io
+
+    from hullscan.catalog.ecosystems import python_metadata
+
+    if any(ord(ch) < 32 and ch != "\t" for ch in line):
+        return None
+    try:
+        rows = list(csv.reader(io.StringIO(line)))
+    except csv.Error:
+        return None
+    if len(rows) != 1 or len(rows[0]) != 3:
+        return None
+    path, hash_field, size_field = rows[0]
+    if not path or (hash_field and not python_metadata._HASH.match(hash_field)):
+        return None
+    if size_field and not size_field.isdigit():
+        return None
+    algorithm, _, digest = hash_field.partition("=")
+    return python_metadata.RecordEntry(
+        path=path, algorithm=algorithm or None, digest=digest or None, size=int(size_field) if size_field else None
+    )
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_RECORD_ALPHABET = st.sampled_from(list('ab/._-=,"\t 0123456789\x00\x1f') + ["sha256", "é"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_RECORD_ALPHABET, max_size=40).map("".join))
+def test_fast_record_rows_agree_with_csv(line: str) -> None:
+    from hullscan.catalog.ecosystems.python_metadata import _record_row
+
+    assert _record_row(line) == _record_row_by_csv(line)

@@ -155,16 +155,26 @@ def parse_record(content: bytes) -> RecordListing:
     return listing
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f]")
+"""Control characters other than tab: binary garbage, not a RECORD row."""
+
+
 def _record_row(line: str) -> RecordEntry | None:
-    if any(ord(ch) < 32 and ch != "\t" for ch in line):
+    if _CONTROL_CHARACTERS.search(line):
         return None
-    try:
-        rows = list(csv.reader(io.StringIO(line)))
-    except csv.Error:
+    if '"' in line:
+        try:
+            rows = list(csv.reader(io.StringIO(line)))
+        except csv.Error:
+            return None
+        if len(rows) != 1:
+            return None
+        fields = rows[0]
+    else:  # the common case: no quoting, so a plain split is what csv would do
+        fields = line.split(",")
+    if len(fields) != 3:
         return None
-    if len(rows) != 1 or len(rows[0]) != 3:
-        return None
-    path, hash_field, size_field = rows[0]
+    path, hash_field, size_field = fields
     if not path or (hash_field and not _HASH.match(hash_field)):
         return None
     if size_field and not size_field.isdigit():
