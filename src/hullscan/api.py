@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hullscan.catalog.bundled.link import link_bundled, with_hosts
+from hullscan.catalog.bundled.link import link_hosts
 from hullscan.catalog.distro import identify_distro
 from hullscan.catalog.interface import Cataloger
 from hullscan.catalog.inventory_cache import InventoryCache
@@ -179,8 +179,9 @@ def _catalog(
     else:
         output = catalog_once(view, catalogers, distro)
     canonical = PathCanonicalizer(view).canonical
-    packages = sorted(with_hosts(output.packages, canonical), key=lambda p: (p.type.value, p.name, p.version, p.id))
-    relationships = list(dict.fromkeys([*output.relationships, *link_bundled(packages, canonical)]))
+    hosted, bundled_edges = link_hosts(output.packages, canonical)
+    packages = sorted(hosted, key=lambda p: (p.type.value, p.name, p.version, p.id))
+    relationships = list(dict.fromkeys([*output.relationships, *bundled_edges]))
     owned = relate_ownership(view, packages)
     return Inventory(
         image=description,

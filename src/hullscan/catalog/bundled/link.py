@@ -104,7 +104,10 @@ def _owned_paths(files: Any) -> list[str]:
 
 def link_bundled(packages: Sequence[Package], canonical: Canonical = _as_listed) -> list[Relationship]:
     """Return BUNDLED_IN edges to host packages and PROVIDES_SAME edges to OS packages."""
-    owners = Owners(packages, canonical)
+    return _link(packages, Owners(packages, canonical))
+
+
+def _link(packages: Sequence[Package], owners: Owners) -> list[Relationship]:
     by_source: dict[str, list[Package]] = {}
     for package in packages:
         if package.type in _OS_TYPES and package.source_name:
@@ -127,7 +130,10 @@ def link_bundled(packages: Sequence[Package], canonical: Canonical = _as_listed)
 
 def with_hosts(packages: Sequence[Package], canonical: Canonical = _as_listed) -> list[Package]:
     """Return `packages` with each bundled copy's `metadata["host"]` filled (None if unowned)."""
-    owners = Owners(packages, canonical)
+    return _with_hosts(packages, Owners(packages, canonical))
+
+
+def _with_hosts(packages: Sequence[Package], owners: Owners) -> list[Package]:
     out = []
     for package in packages:
         if not is_bundled(package):
@@ -139,3 +145,11 @@ def with_hosts(packages: Sequence[Package], canonical: Canonical = _as_listed) -
             described = {"id": host.id, "name": host.name, "version": host.version, "type": host.type.value}
         out.append(dataclasses.replace(package, metadata={**package.metadata, "host": described}))
     return out
+
+
+def link_hosts(
+    packages: Sequence[Package], canonical: Canonical = _as_listed
+) -> tuple[list[Package], list[Relationship]]:
+    """Return (`with_hosts(packages)`, `link_bundled(...)`) computed over one ownership index."""
+    owners = Owners(packages, canonical)
+    return _with_hosts(packages, owners), _link(packages, owners)
