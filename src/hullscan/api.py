@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from hullscan.source.detect import open_source
 from hullscan.source.interface import ImageSource
 
 _NOTHING = CapturePolicy(wants=lambda _path: False, fingerprint="files-only")
+_MARKERS = (FileKind.WHITEOUT, FileKind.OPAQUE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,15 +78,7 @@ def inspect(
 ) -> ImageReport:
     """Describe an image and count files per layer."""
     description, view = open_view(reference, options, progress=progress)
-    per_layer: dict[int, list[FileRecord]] = {}
-    scope_view = view
-    from hullscan.fileview.layered import LayeredView  # noqa: PLC0415
-
-    if isinstance(view, LayeredView):
-        for layer in view.layers:
-            per_layer[layer.index] = layer.records
-    else:
-        per_layer[0] = list(view.files())
+    per_layer = {index: list(view.layer_records(index)) for index in range(view.layer_count)}
     history = _created_by(description)
     summaries = []
     refs = description.layers or (LayerRef(0, view.layer_digest(0) or "dir", "directory", 0),)
@@ -93,14 +87,14 @@ def inspect(
         summaries.append(
             LayerSummary(
                 layer=ref,
-                files=sum(1 for r in records if r.kind not in (FileKind.DIR, FileKind.WHITEOUT, FileKind.OPAQUE)),
+                files=sum(1 for r in records if r.kind not in (FileKind.DIR, *_MARKERS)),
                 directories=sum(1 for r in records if r.kind is FileKind.DIR),
                 bytes=sum(r.size for r in records if r.kind is FileKind.FILE),
-                whiteouts=sum(1 for r in records if r.kind in (FileKind.WHITEOUT, FileKind.OPAQUE)),
+                whiteouts=sum(1 for r in records if r.kind in _MARKERS),
                 created_by=history[ref.index] if ref.index < len(history) else "",
             )
         )
-    visible = [r for r in scope_view.files() if r.kind is not FileKind.DIR]
+    visible = [r for r in view.files() if r.kind is not FileKind.DIR]
     return ImageReport(
         description=description,
         layers=tuple(summaries),
@@ -119,9 +113,7 @@ def files(
 ) -> Iterator[FileRecord]:
     """Yield the image's files; `deleted` shows files hidden by later layers too."""
     scope = Scope.ALL_LAYERS if deleted or layer is not None else options.scope
-    from dataclasses import replace  # noqa: PLC0415
-
-    _, view = open_view(reference, replace(options, scope=scope), progress=progress)
+    _, view = open_view(reference, dataclasses.replace(options, scope=scope), progress=progress)
     for record in view.files():
         if layer is not None and record.layer_index != layer:
             continue
@@ -248,11 +240,9 @@ def _upgrade_side(reference: str, options: ScanOptions, progress: ProgressCallba
         analyzers=base.analyzers,
         fingerprint=f"{base.fingerprint}+upgrade1",
     )
-    squashed = Scope.SQUASHED
-    from dataclasses import replace  # noqa: PLC0415
-
-    description, view = open_view(reference, replace(options, scope=squashed), policy, progress)
-    found = _catalog(description, view, catalogers, squashed, None, attribute_layers=False)
+    squashed = dataclasses.replace(options, scope=Scope.SQUASHED)
+    description, view = open_view(reference, squashed, policy, progress)
+    found = _catalog(description, view, catalogers, Scope.SQUASHED, None, attribute_layers=False)
     return ImageSide(found, view)
 
 
@@ -264,7 +254,8 @@ def _upgrade_findings(old: Inventory, new: Inventory, db: str | None) -> tuple[A
     try:
         location = resolve(db)
         if location.sqlite_path is not None and not location.sqlite_path.is_file():
-            return None, None, f"not computed (no advisory DB at {location.display()}; run `hullscan db update`)"
+            why = f"not computed (no advisory DB at {location.display()}; run `hullscan db update`)"
+            return None, None, why
         from hullscan.match.db import AdvisoryDB  # noqa: PLC0415
         from hullscan.match.matcher import match_inventory  # noqa: PLC0415
 
@@ -287,15 +278,15 @@ def upgrade(
     progress: ProgressCallback | None = None,
 ) -> Any:
     """Compare image OLD with image NEW: packages, base, ABI, dependencies, vulnerabilities, config."""
-    from dataclasses import replace  # noqa: PLC0415
-
     from hullscan.analyze.upgrade import compare_images  # noqa: PLC0415
 
     old = _upgrade_side(old_reference, options, progress)
     new = _upgrade_side(new_reference, options, progress)
     old_findings, new_findings, note = _upgrade_findings(old.inventory, new.inventory, db)
     return compare_images(
-        replace(old, findings=old_findings), replace(new, findings=new_findings), vulnerability_note=note
+        dataclasses.replace(old, findings=old_findings),
+        dataclasses.replace(new, findings=new_findings),
+        vulnerability_note=note,
     )
 
 
