@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from hullscan.errors import DigestMismatchError, LayerError, LimitExceededError
 
@@ -147,6 +147,48 @@ def sniff_compression(head: bytes) -> str:
     return "none"
 
 
+class _ZstdFrames(io.RawIOBase):
+    """Decompress every zstd frame of a stream; a stream that ends inside a frame is an error.
+
+    (zstandard's own stream reader returns a clean EOF for a truncated frame.)
+    """
+
+    def __init__(self, raw: _ByteSource, decompressor: Any, what: str) -> None:
+        super().__init__()
+        self._raw = raw
+        self._decompressor = decompressor
+        self._frame = decompressor.decompressobj()
+        self._pending = b""
+        self._what = what
+        self._started = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            compressed = self._raw.read(CHUNK)
+            if not compressed:
+                if self._started and not self._frame.eof:
+                    raise LayerError(f"{self._what}: zstd stream ends inside a frame (truncated)")
+                return 0
+            self._feed(compressed)
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+    def _feed(self, compressed: bytes) -> None:
+        produced = []
+        while compressed:
+            if self._frame.eof:  # the previous frame is complete: the next one starts here
+                self._frame = self._decompressor.decompressobj()
+            self._started = True
+            produced.append(self._frame.decompress(compressed))
+            compressed = self._frame.unused_data if self._frame.eof else b""
+        self._pending = b"".join(produced)
+
+
 def decompressed(raw: io.RawIOBase | io.BufferedReader, what: str) -> BinaryIO:
     """Return a stream of the decompressed content, detecting gzip/zstd by magic bytes."""
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw, CHUNK)
@@ -161,9 +203,7 @@ def decompressed(raw: io.RawIOBase | io.BufferedReader, what: str) -> BinaryIO:
     elif kind == "zstd":
         import zstandard  # noqa: PLC0415 - import cost only when needed
 
-        stream = zstandard.ZstdDecompressor().stream_reader(
-            buffered, read_size=CHUNK, read_across_frames=True
-        )
+        stream = _ZstdFrames(buffered, zstandard.ZstdDecompressor(), what)
     else:
         return buffered
     return io.BufferedReader(_ErrorMappingReader(stream, what), CHUNK)
