@@ -73,9 +73,7 @@ def _created_by(description: ImageDescription) -> list[str]:
     return [h.created_by for h in description.config.history if not h.empty_layer]
 
 
-def inspect(
-    reference: str, options: ScanOptions, progress: ProgressCallback | None = None
-) -> ImageReport:
+def inspect(reference: str, options: ScanOptions, progress: ProgressCallback | None = None) -> ImageReport:
     """Describe an image and count files per layer."""
     description, view = open_view(reference, options, progress=progress)
     per_layer = {index: list(view.layer_records(index)) for index in range(view.layer_count)}

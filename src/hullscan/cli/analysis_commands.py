@@ -55,7 +55,7 @@ def upgrade(
     *,
     options: ScanOptions,
 ) -> None:
-    """Is moving from image OLD to image NEW safe? Packages, base, ABI, dependencies, vulnerabilities, config."""
+    """Is moving from image OLD to image NEW safe? Packages, base, ABI, dependencies, CVEs, config."""
     try:
         with LayerProgress() as progress:
             report = api.upgrade(old, new, options, db=db, progress=progress)
@@ -102,7 +102,7 @@ def compare(
     *,
     options: ScanOptions,
 ) -> None:
-    """Base image vs scratch, side by side: size, who owns the bytes, ecosystems, freshness, findings, sharing."""
+    """Base image vs scratch, side by side: size, owners of the bytes, ecosystems, freshness, findings."""
     try:
         report = api.compare(list(images), options, db=db, with_dedup=dedup)
     except HullscanError as error:
@@ -130,7 +130,7 @@ def dedup(
     *,
     options: ScanOptions,
 ) -> None:
-    """Bytes in identical layers, files, bundled components and chunks across images: what dedup would save."""
+    """What a deduplicating store would save: identical layers, files, bundled components and chunks."""
     try:
         report = api.dedup(list(images), options)
     except HullscanError as error:

@@ -82,7 +82,8 @@ def print_files(console: Console, records: Iterable[FileRecord]) -> None:
         suffix = f" -> {r.link_target}" if r.link_target else ""
         hidden = "" if r.visible else "  (deleted later)"
         console.print(
-            f"{r.kind.value:<12} {r.mode:04o} {r.size:>12} {r.layer_index:>3} {short(r.layer_digest)}  {r.path}{suffix}{hidden}",
+            f"{r.kind.value:<12} {r.mode:04o} {r.size:>12} {r.layer_index:>3} {short(r.layer_digest)}  "
+            f"{r.path}{suffix}{hidden}",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -103,7 +104,8 @@ def print_inventory(console: Console, inventory: Inventory) -> None:
     """Print packages grouped by ecosystem and layer, with counts."""
     distro = inventory.distro
     console.print(
-        f"[bold]{inventory.image.reference}[/bold]  distro: {distro.pretty_name or distro.id if distro else 'none'}"
+        f"[bold]{inventory.image.reference}[/bold]  "
+        f"distro: {distro.pretty_name or distro.id if distro else 'none'}"
     )
     layer_pos = {layer.digest: layer.index for layer in inventory.image.layers}
     table = Table(show_lines=False)

@@ -178,7 +178,8 @@ def vex_import(
     for warning in parsed.warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False)
     out.print(
-        f"imported {len(stored)} statement(s) from {parsed.name} ({parsed.format}); {len(parsed.warnings)} warning(s)",
+        f"imported {len(stored)} statement(s) from {parsed.name} ({parsed.format}); "
+        f"{len(parsed.warnings)} warning(s)",
         markup=False,
         highlight=False,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import ensurepip
 import importlib.metadata as im
 import io
@@ -13,8 +14,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
+from hullscan.catalog.ecosystems import python_metadata
 from hullscan.catalog.ecosystems.python import PythonInstalledCataloger
 from hullscan.catalog.ecosystems.python_metadata import normalize_name
 from hullscan.catalog.runner import CatalogOutput, catalog_once
@@ -259,11 +263,6 @@ def test_zip_bytes_helper_is_real_zip() -> None:
 
 def _record_row_by_csv(line: str) -> object:
     """The straightforward definition: csv decides every row (the fast path must agree)."""
-    import csv
-    import io
-
-    from hullscan.catalog.ecosystems import python_metadata
-
     if any(ord(ch) < 32 and ch != "\t" for ch in line):
         return None
     try:
@@ -283,15 +282,10 @@ def _record_row_by_csv(line: str) -> object:
     )
 
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-_RECORD_ALPHABET = st.sampled_from(list('ab/._-=,"\t 0123456789\x00\x1f') + ["sha256", "é"])
+_RECORD_ALPHABET = st.sampled_from([*'ab/._-=,"\t 0123456789\x00\x1f', "sha256", "é"])
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_RECORD_ALPHABET, max_size=40).map("".join))
 def test_fast_record_rows_agree_with_csv(line: str) -> None:
-    from hullscan.catalog.ecosystems.python_metadata import _record_row
-
-    assert _record_row(line) == _record_row_by_csv(line)
+    assert python_metadata._record_row(line) == _record_row_by_csv(line)

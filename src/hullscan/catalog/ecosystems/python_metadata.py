@@ -159,20 +159,22 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f]")
 """Control characters other than tab: binary garbage, not a RECORD row."""
 
 
+def _record_fields(line: str) -> list[str] | None:
+    """Split a RECORD row as csv would; csv itself only when the row uses quoting."""
+    if '"' not in line:
+        return line.split(",")
+    try:
+        rows = list(csv.reader(io.StringIO(line)))
+    except csv.Error:
+        return None
+    return rows[0] if len(rows) == 1 else None
+
+
 def _record_row(line: str) -> RecordEntry | None:
     if _CONTROL_CHARACTERS.search(line):
         return None
-    if '"' in line:
-        try:
-            rows = list(csv.reader(io.StringIO(line)))
-        except csv.Error:
-            return None
-        if len(rows) != 1:
-            return None
-        fields = rows[0]
-    else:  # the common case: no quoting, so a plain split is what csv would do
-        fields = line.split(",")
-    if len(fields) != 3:
+    fields = _record_fields(line)
+    if fields is None or len(fields) != 3:
         return None
     path, hash_field, size_field = fields
     if not path or (hash_field and not _HASH.match(hash_field)):
