@@ -51,20 +51,31 @@ def is_index(doc: Mapping[str, Any], declared: str | None = None) -> bool:
     )
 
 
+DEFAULT_VARIANTS = {"arm64": "v8"}
+"""An index entry without a variant means this one (arm64 images are v8 unless they say)."""
+LAYER_MEDIA_SUFFIXES = ("tar", "tar+gzip", "tar+zstd", "tar.gzip", "tar.zstd")
+"""OCI and Docker layer media types end like this; anything else is an artifact, not a layer."""
+
+
 def descriptor_platform(descriptor: Mapping[str, Any]) -> Platform | None:
-    """Return the platform a descriptor declares, if any."""
+    """Return the platform a descriptor declares, if it declares a usable one."""
     raw = descriptor.get("platform")
     if not isinstance(raw, Mapping):
         return None
-    return Platform(
-        str(raw.get("os", "")), str(raw.get("architecture", "")), raw.get("variant") or None
-    )
+    os_name, arch = raw.get("os"), raw.get("architecture")
+    if not isinstance(os_name, str) or not isinstance(arch, str):
+        return None
+    variant = raw.get("variant")
+    return Platform(os_name, arch, variant if isinstance(variant, str) and variant else None)
 
 
-def _matches(candidate: Platform, wanted: Platform) -> bool:
+def platform_matches(candidate: Platform, wanted: Platform) -> bool:
+    """Return True if an index entry for `candidate` satisfies a request for `wanted`."""
     if (candidate.os, candidate.architecture) != (wanted.os, wanted.architecture):
         return False
-    return wanted.variant is None or candidate.variant in (None, wanted.variant)
+    if wanted.variant is None:
+        return True
+    return (candidate.variant or DEFAULT_VARIANTS.get(candidate.architecture)) == wanted.variant
 
 
 def select_descriptor(
@@ -82,7 +93,7 @@ def select_descriptor(
     target = wanted or Platform.host()
     for descriptor in real:
         platform = descriptor_platform(descriptor)
-        if platform is None or _matches(platform, target):
+        if platform is None or platform_matches(platform, target):
             return descriptor
     offered = ", ".join(str(descriptor_platform(m)) for m in real) or "none"
     raise PlatformError(f"{what} has no manifest for {target}; it offers: {offered}")
@@ -162,23 +173,34 @@ def config_platform(doc: Mapping[str, Any]) -> Platform | None:
     return Platform(os_name, arch, variant if isinstance(variant, str) else None)
 
 
-def layer_refs(manifest: Mapping[str, Any], config: ImageConfig, what: str) -> tuple[LayerRef, ...]:
-    """Return the layers a manifest lists, with diff_ids from the config when present."""
+def layer_refs(manifest: Mapping[str, Any], diff_ids: tuple[str, ...], what: str) -> tuple[LayerRef, ...]:
+    """Return the layers a manifest lists, with the config's diff_ids when they line up.
+
+    A layer whose media type is not a tar layer means the manifest is an artifact (a chart, a
+    signature), not an image: that is an error rather than a silently empty layer.
+    """
     layers = manifest.get("layers")
     if not isinstance(layers, list):
         raise ManifestError(f"{what} has no layer list")
+    aligned = len(diff_ids) == len(layers)
     refs = []
     for index, layer in enumerate(layers):
         if not isinstance(layer, Mapping) or not isinstance(layer.get("digest"), str):
             raise ManifestError(f"{what}: layer {index} has no digest")
-        diff_id = config.diff_ids[index] if index < len(config.diff_ids) else None
+        media_type = str(layer.get("mediaType") or "")
+        if media_type and not media_type.endswith(LAYER_MEDIA_SUFFIXES):
+            raise ManifestError(
+                f"{what}: layer {index} has media type {media_type!r}, not a tar layer",
+                hint="This looks like an OCI artifact, not a container image.",
+            )
+        size = layer.get("size")
         refs.append(
             LayerRef(
                 index=index,
                 digest=str(layer["digest"]),
-                media_type=str(layer.get("mediaType") or ""),
-                size=int(layer.get("size") or 0),
-                diff_id=diff_id,
+                media_type=media_type,
+                size=size if isinstance(size, int) else -1,
+                diff_id=diff_ids[index] if aligned else None,
             )
         )
     return tuple(refs)

@@ -109,7 +109,7 @@ class OciLayoutSource(ImageSource):
             config_digest=str(config_desc["digest"]),
             platform=mf.config_platform(config_doc),
             config=config,
-            layers=mf.layer_refs(manifest, config, what),
+            layers=mf.layer_refs(manifest, config.diff_ids, what),
             repo_tags=(str(tag),) if tag else (),
             media_type=mf.media_type_of(manifest),
         )

@@ -47,7 +47,13 @@ from hullscan.source.auth import (
     resolve_credentials,
 )
 from hullscan.source.interface import BlobOpener, ImageSource
-from hullscan.source.manifest import config_platform, parse_config
+from hullscan.source.manifest import (
+    config_platform,
+    descriptor_platform,
+    layer_refs,
+    parse_config,
+    platform_matches,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -78,15 +84,12 @@ MANIFEST_ACCEPT = f"{OCI_INDEX}, {DOCKER_MANIFEST_LIST}, {OCI_MANIFEST}, {DOCKER
 CONFIG_TYPES = frozenset(
     {"application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"}
 )
-_LAYER_SUFFIXES = ("tar", "tar+gzip", "tar+zstd", "tar.gzip", "tar.zstd")
-
 _DIGEST = re.compile(r"^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _REPO_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _HOST = re.compile(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$"
 )
-_DEFAULT_VARIANTS = {"arm64": "v8"}
 _PORT_AFTER_REGISTRY = re.compile(r"^registry:[0-9]+/")
 """`registry:5000/app` names a host called `registry`, not the `registry:` prefix."""
 
@@ -574,61 +577,16 @@ def _descriptor_digest(descriptor: object, what: str) -> str:
     return digest
 
 
-def _descriptor_platform(descriptor: dict[str, Any]) -> Platform | None:
-    platform = descriptor.get("platform")
-    if not isinstance(platform, dict):
-        return None
-    os_name, arch = platform.get("os"), platform.get("architecture")
-    if not isinstance(os_name, str) or not isinstance(arch, str):
-        return None
-    variant = platform.get("variant")
-    return Platform(os_name, arch, variant if isinstance(variant, str) and variant else None)
-
-
-def platform_matches(candidate: Platform, wanted: Platform) -> bool:
-    """Return True if an index entry for `candidate` satisfies a request for `wanted`."""
-    if (candidate.os, candidate.architecture) != (wanted.os, wanted.architecture):
-        return False
-    if wanted.variant is None:
-        return True
-    default = _DEFAULT_VARIANTS.get(candidate.architecture)
-    return (candidate.variant or default) == wanted.variant
-
-
-# --------------------------------------------------------------------------- layers
-
-
 def _layer_refs(manifest: _Manifest, diff_ids: tuple[str, ...], what: str) -> tuple[LayerRef, ...]:
     layers = manifest.data.get("layers")
-    if not isinstance(layers, list):
-        raise ManifestError(f"{what}: manifest has no layer list")
-    if diff_ids and len(diff_ids) != len(layers):
+    if isinstance(layers, list) and diff_ids and len(diff_ids) != len(layers):
         LOG.warning(
-            "%s: %d layers but %d diff_ids in the config; diff_ids ignored",
-            what,
-            len(layers),
-            len(diff_ids),
+            "%s: %d layers but %d diff_ids in the config; diff_ids ignored", what, len(layers), len(diff_ids)
         )
-    refs = []
-    for position, layer in enumerate(layers):
-        digest = _descriptor_digest(layer, f"{what} layer {position}")
-        media_type = str(layer.get("mediaType") or "")
-        if not media_type.endswith(_LAYER_SUFFIXES):
-            raise ManifestError(
-                f"{what}: layer {position} has media type {media_type!r}, not a tar layer",
-                hint="This looks like an OCI artifact, not a container image.",
-            )
-        size = layer.get("size")
-        refs.append(
-            LayerRef(
-                index=position,
-                digest=digest,
-                media_type=media_type,
-                size=size if isinstance(size, int) else -1,
-                diff_id=diff_ids[position] if len(diff_ids) == len(layers) else None,
-            )
-        )
-    return tuple(refs)
+    if isinstance(layers, list):
+        for position, layer in enumerate(layers):
+            _descriptor_digest(layer, f"{what} layer {position}")
+    return layer_refs(manifest.data, diff_ids, what)
 
 
 # --------------------------------------------------------------------------- source
@@ -820,7 +778,7 @@ class RegistrySource(ImageSource):
         for entry in entries:
             digest = _descriptor_digest(entry, f"index {index.digest[:19]}")
             media_type = entry.get("mediaType")
-            platform = _descriptor_platform(entry)
+            platform = descriptor_platform(entry)
             if platform is not None and media_type not in INDEX_TYPES:
                 available.append(str(platform))
                 if platform_matches(platform, self.platform):

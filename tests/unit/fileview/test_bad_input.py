@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -171,3 +172,19 @@ def test_corrupt_outer_docker_archive(tmp_path: Path) -> None:
     archive.write_bytes(os.urandom(2048))
     with pytest.raises(SourceError):
         inspect(f"docker-archive:{archive}", options(tmp_path))
+
+
+def test_an_artifact_is_not_mistaken_for_an_image(tmp_path: Path) -> None:
+    layout, _ = make_image(tmp_path, [FILES])
+    index = json.loads((layout / "index.json").read_text())
+    manifest_path = layout / "blobs" / "sha256" / index["manifests"][0]["digest"].partition(":")[2]
+    manifest = json.loads(manifest_path.read_text())
+    manifest["layers"][0]["mediaType"] = "application/vnd.cncf.helm.chart.content.v1.tar+gzip.json"
+    data = json.dumps(manifest).encode()
+    digest = hashlib.sha256(data).hexdigest()
+    (layout / "blobs" / "sha256" / digest).write_bytes(data)
+    index["manifests"][0]["digest"] = f"sha256:{digest}"
+    index["manifests"][0]["size"] = len(data)
+    (layout / "index.json").write_text(json.dumps(index))
+    with pytest.raises(ManifestError, match="not a tar layer"):
+        open_view(f"oci:{layout}:test", options(tmp_path))
