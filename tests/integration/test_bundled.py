@@ -430,3 +430,35 @@ def test_every_elf_in_the_corpus_gives_a_summary_without_error(wheels_root: Path
             assert "error" not in summary, (elf, summary.get("error"))
             count += 1
     assert count >= 60
+
+
+@pytest.fixture(scope="session")
+def sharpyuv_libs() -> Path:
+    """Pillow 10.0.0's `Pillow.libs` (libwebp 1.3.1 split into libwebp + libsharpyuv 0.2.1)."""
+    cache = _cache() / "pillow-10"
+    cache.mkdir(exist_ok=True)
+    if not list(cache.glob("*.whl")):
+        _run(
+            sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--no-deps",
+            "--python-version", "3.11", "--platform", PLATFORM, "-d", str(cache), "Pillow==10.0.0",
+        )  # fmt: skip
+    target = cache / "unpacked"
+    if not target.exists():
+        partial = cache / "unpacked.partial"
+        with zipfile.ZipFile(next(cache.glob("*.whl"))) as archive:
+            libs = [n for n in archive.namelist() if n.startswith("Pillow.libs/lib")]
+            archive.extractall(partial, members=libs)  # noqa: S202 - zipfile strips absolute and ".." parts
+        partial.rename(target)
+    return target
+
+
+def test_sharpyuv_own_version_is_not_taken_for_libwebps(sharpyuv_libs: Path) -> None:
+    """SharpYuvGetVersion is libsharpyuv's own API version (0.2.1), packed major<<24: not libwebp's."""
+    libwebp = next(sharpyuv_libs.rglob("libwebp-*.so*"))
+    truth = _probe([(str(libwebp), "webp")])[str(libwebp)]
+    assert truth is not None
+    assert re.fullmatch(r"\d+\.\d+\.\d+", truth), truth
+    found = {Path(p.locations[0].path).name.split("-")[0]: p for p in _catalog(sharpyuv_libs)}
+    assert found["libwebp"].metadata["version"] == truth
+    assert found["libsharpyuv"].name == "libwebp"
+    assert found["libsharpyuv"].metadata["version"] in (None, truth)

@@ -281,8 +281,9 @@ SIGNATURES: tuple[ComponentSignature, ...] = (
             VersionSymbol("WebPGetDecoderVersion", SymbolKind.RETURN_INT, Decoding.HEX_MMR),
             VersionSymbol("WebPGetDemuxVersion", SymbolKind.RETURN_INT, Decoding.HEX_MMR),
             VersionSymbol("WebPGetMuxVersion", SymbolKind.RETURN_INT, Decoding.HEX_MMR),
-            VersionSymbol("SharpYuvGetVersion", SymbolKind.RETURN_INT, Decoding.HEX_MMR),
         ),
+        # SharpYuvGetVersion is a marker only: it returns libsharpyuv's own API version
+        # (0.2.1 in libwebp 1.3.1, packed major << 24 | minor << 16 | patch), not libwebp's.
         cpe_vendor="webmproject",
         cpe_product="libwebp",
         debian_source="libwebp",
