@@ -404,7 +404,8 @@ def test_only_the_inline_tree_keeps_a_symbol_from_a_false_not_affected(image: Ve
         text = Package(
             "golang.org/x/text", "v0.7.0", PackageType.GO, "pkg:golang/golang.org/x/text@v0.7.0", "t", ()
         )
-        verdicts[name] = go_verdict(_finding("GO-2026-5970", text), build.image_path, index, only).status
+        made = go_verdict(_finding("GO-2026-5970", text), build.image_path, index, only)
+        verdicts[name] = made.status if made is not None else None
     assert verdicts == {
         "inline": FindingStatus.AFFECTED,
         "none": FindingStatus.NOT_AFFECTED,

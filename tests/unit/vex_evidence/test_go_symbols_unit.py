@@ -11,15 +11,19 @@ from pathlib import Path
 import pytest
 
 from hullscan.analyze.vex.evidence.go_symbols import (
+    FunctionIndex,
     VulnerableSymbol,
     normalize_function,
     split_function,
     symbols_of,
+    verdict,
 )
-from hullscan.analyze.vex.evidence.gopclntab import GoSymbolsError, read_go_functions
+from hullscan.analyze.vex.evidence.gopclntab import GoFunctions, GoSymbolsError, read_go_functions
 from hullscan.match.db import AffectedRecord
+from hullscan.model.finding import Finding, FindingStatus
+from hullscan.model.package import PackageType
 
-from .helpers import FIXTURES
+from .helpers import FIXTURES, finding, package
 
 RECORD = json.loads((FIXTURES / "osv" / "GO-2026-5970.json").read_text())
 
@@ -90,3 +94,59 @@ def test_non_go_elf_and_truncated_go_binary_are_errors() -> None:
     data = Path(go).resolve().read_bytes()
     with pytest.raises(GoSymbolsError):
         read_go_functions(data[: len(data) // 3])
+
+
+def _debian_go_binary() -> bytes:
+    go = shutil.which("go")
+    if go is None:
+        subprocess.run(["apt-get", "install", "-y", "-q", "golang-go"], check=True, capture_output=True)
+        go = shutil.which("go")
+    assert go is not None
+    return Path(go).resolve().read_bytes()
+
+
+def test_inlined_names_with_spaces_do_not_end_the_inline_tree() -> None:
+    """Newer Go spells shapes with spaces (`go.shape.struct { a int }`): later entries must still count.
+
+    Ground truth: renaming functions in the name table (a space inside each name) must rename them
+    in the result and change nothing else.
+    """
+    data = _debian_go_binary()
+    original = read_go_functions(data)
+    assert original.complete
+    renamed: dict[str, str] = {}
+    for name in sorted(original.inlined)[::25]:
+        dot = name.rfind(".")
+        if dot > 0 and name.count(".") >= 2 and "\x00" not in name:
+            renamed[name] = f"{name[:dot]} {name[dot + 1 :]}"
+    assert len(renamed) > 10
+    mutated = data
+    for old, new in renamed.items():
+        mutated = mutated.replace(b"\x00" + old.encode() + b"\x00", b"\x00" + new.encode() + b"\x00")
+    found = read_go_functions(mutated)
+    assert found.inlined == (original.inlined - renamed.keys()) | set(renamed.values())
+    assert found.complete
+
+
+def _go_finding() -> Finding:
+    module = package("golang.org/x/text", "v0.7.0", PackageType.GO)
+    return finding("GO-TEST", module, advisories=["GO-TEST"])
+
+
+def test_absent_symbol_is_not_affected_only_when_every_name_was_read() -> None:
+    wanted = [VulnerableSymbol("golang.org/x/text/unicode/norm", "Form.FirstBoundaryInString")]
+    read_fully = GoFunctions("1.20", frozenset({"main.main"}), frozenset())
+    made = verdict(_go_finding(), "/app", FunctionIndex(read_fully), wanted)
+    assert made is not None
+    assert made.status is FindingStatus.NOT_AFFECTED
+    partly = GoFunctions("1.20", frozenset({"main.main"}), frozenset(), unread=1)
+    assert verdict(_go_finding(), "/app", FunctionIndex(partly), wanted) is None
+
+
+def test_present_symbol_is_affected_even_when_the_read_was_partial() -> None:
+    wanted = [VulnerableSymbol("golang.org/x/text/unicode/norm", "Form.FirstBoundaryInString")]
+    name = "golang.org/x/text/unicode/norm.Form.FirstBoundaryInString"
+    partly = GoFunctions("1.20", frozenset({"main.main"}), frozenset({name}), unread=1)
+    made = verdict(_go_finding(), "/app", FunctionIndex(partly), wanted)
+    assert made is not None
+    assert made.status is FindingStatus.AFFECTED

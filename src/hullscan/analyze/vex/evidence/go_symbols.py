@@ -6,9 +6,11 @@ compiled function and, through the inline trees, every function inlined somewher
 `gopclntab`). A vulnerable function present either way makes the finding `affected` (with the
 symbols as evidence); none present gives `not_affected / vulnerable_code_not_present`.
 
-Never `not_affected` without symbol data: a finding qualifies only when at least one of its
-records lists symbols for every package it names, and no record names a package without symbols
-(records without any `imports`, e.g. GHSA aliases of a GO record, add nothing either way).
+Never `not_affected` without symbol data, nor when some function names or inline trees of the
+binary could not be read in full (an absent name proves nothing then): a finding qualifies only
+when at least one of its records lists symbols for every package it names, and no record names a
+package without symbols (records without any `imports`, e.g. GHSA aliases of a GO record, add
+nothing either way).
 Only binaries with such findings are read.
 """
 
@@ -123,8 +125,11 @@ def _records(
 
 def verdict(
     finding: Finding, binary: str, index: FunctionIndex, symbols: Sequence[VulnerableSymbol]
-) -> VexStatement:
-    """`affected` naming the linked vulnerable functions, or `not_affected` when none is linked."""
+) -> VexStatement | None:
+    """`affected` naming the linked vulnerable functions, `not_affected` when none is linked.
+
+    None when none was found but the binary's names were not all read (`GoFunctions.complete`).
+    """
     present = [(symbol, name) for symbol in symbols if (name := index.find(symbol)) is not None]
     if present:
         described = [
@@ -138,6 +143,8 @@ def verdict(
             impact=f"{len(present)} of {len(symbols)} vulnerable functions are in the binary",
             action="Upgrade the module and rebuild the binary.",
         )  # fmt: skip
+    if not index.functions.complete:
+        return None
     checked = ", ".join(str(s) for s in symbols)
     evidence = StatementEvidence(
         "go-symbols",
@@ -169,7 +176,9 @@ def go_symbols(context: TriageContext) -> Iterator[VexStatement]:
         if index is None:
             continue
         for finding, symbols in items:
-            yield verdict(finding, binary, index, symbols)
+            made = verdict(finding, binary, index, symbols)
+            if made is not None:
+                yield made
 
 
 def _index(context: TriageContext, binary: str) -> FunctionIndex | None:

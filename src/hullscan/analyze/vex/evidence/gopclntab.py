@@ -56,6 +56,13 @@ class GoFunctions:
     functions: frozenset[str]
     inlined: frozenset[str]
     warnings: tuple[str, ...] = field(default=())
+    unread: int = 0
+    """Function names or inline trees that could not be read in full: absence proves nothing then."""
+
+    @property
+    def complete(self) -> bool:
+        """True when every function name and every inline tree was read in full."""
+        return self.unread == 0
 
     @property
     def all_names(self) -> frozenset[str]:
@@ -286,6 +293,8 @@ class _InlineReader:
         starts = {self._address(value) for f in funcs for value in f.funcdata if value != NIL_OFFSET}
         self.starts = sorted(a for a in starts if a is not None)
         self.entry_size = 16 if reader.header.magic == MAGIC_120 else 20
+        self.unread = 0
+        """Inline trees that could not be located or ended before the entries the function uses."""
 
     def _address(self, value: int) -> int | None:
         return value if self.reader.header.magic == MAGIC_116 else self.gofunc + value
@@ -335,10 +344,14 @@ class _InlineReader:
         address = self._address(func.funcdata[FUNCDATA_INLTREE])
         offset = self.reader.binary.offset_of(address) if address is not None else None
         if address is None or offset is None:
+            self.unread += 1
             return set()
         count = self._bound(address)
         used = self._used_entries(func)
-        return self._entries(offset, max(count, used))
+        found, read = self._entries(offset, max(count, used))
+        if read < used:
+            self.unread += 1
+        return found
 
     def _bound(self, address: int) -> int:
         position = bisect.bisect_right(self.starts, address)
@@ -352,15 +365,17 @@ class _InlineReader:
         try:
             return max_pcvalue(self.reader.binary.data, start) + 1
         except IndexError:
+            self.unread += 1
             return 0
 
-    def _entries(self, offset: int, count: int) -> set[str]:
+    def _entries(self, offset: int, count: int) -> tuple[set[str], int]:
+        """The names of up to `count` entries, and how many entries were read before one failed."""
         found: set[str] = set()
         data, endian = self.reader.binary.data, self.reader.binary.endian
         for index in range(count):
             at = offset + index * self.entry_size
             if at + self.entry_size > len(data):
-                break
+                return found, index
             if self.entry_size == 16:
                 name_off = struct.unpack_from(endian + "i", data, at + 4)[0]
                 parent_ok = True
@@ -372,16 +387,16 @@ class _InlineReader:
                 parent_ok = -1 <= parent < index
             name = self.reader.name_at(name_off) if parent_ok else None
             if name is None or not _plausible(name) or not self._starts_name(name_off):
-                break
+                return found, index
             found.add(name)
-        return found
+        return found, count
 
     def _starts_name(self, name_off: int) -> bool:
         return name_off == 0 or self.reader.binary.data[self.reader.header.funcnametab + name_off - 1] == 0
 
 
 def _plausible(name: str) -> bool:
-    return bool(name) and name.isprintable() and " " not in name
+    return bool(name) and name.isprintable()
 
 
 def read_go_functions(data: bytes) -> GoFunctions:
@@ -400,9 +415,16 @@ def read_go_functions(data: bytes) -> GoFunctions:
     except (struct.error, IndexError) as exc:
         msg = f"damaged pclntab: {exc}"
         raise GoSymbolsError(msg) from exc
+    unnamed = len(funcs) - sum(1 for f in funcs if reader.name_at(f.name_off) is not None)
+    warnings = list(reader.warnings)
+    if unnamed:
+        warnings.append(f"{unnamed} function name(s) could not be read")
+    if inline.unread:
+        warnings.append(f"{inline.unread} inline tree(s) could not be read in full")
     return GoFunctions(
         layout=_VERSIONS[reader.header.magic],
         functions=frozenset(names),
         inlined=frozenset(inlined - names),
-        warnings=tuple(reader.warnings),
+        warnings=tuple(warnings),
+        unread=unnamed + inline.unread,
     )
