@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 from vex_support import FIXTURES, finding, package, report
 
-from hullscan.analyze.vex import PolicyError, apply_statements, load_policy, read_document
+from hullscan.analyze.vex import (
+    PolicyError,
+    apply_statements,
+    load_policy,
+    read_document,
+    registered_producers,
+)
 from hullscan.model.finding import FindingStatus
 from hullscan.model.package import PackageType
 from hullscan.model.vex import Justification, StatementConfidence, VexStatement
@@ -131,3 +138,17 @@ def test_effective_report_hides_suppressed_unless_asked_and_counts_reasons() -> 
     summary = result.summary()
     assert (summary.total, summary.affected, summary.suppressed) == (2, 1, 1)
     assert summary.not_affected == {"vulnerable_code_not_present": 1}
+
+
+def test_registered_producers_are_the_evidence_producers() -> None:
+    from hullscan.analyze.vex.evidence import default_producers  # noqa: PLC0415 - compared below
+
+    names = [getattr(p, "__name__", type(p).__name__) for p in registered_producers()]
+    assert names == [getattr(p, "__name__", type(p).__name__) for p in default_producers()]
+    assert "go_symbols" in names
+
+
+def test_a_broken_evidence_package_is_an_error_not_zero_producers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "hullscan.analyze.vex.evidence", None)
+    with pytest.raises(ImportError):
+        registered_producers()

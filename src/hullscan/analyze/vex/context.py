@@ -36,12 +36,11 @@ Producer = Callable[[TriageContext], Iterable[VexStatement]]
 
 
 def registered_producers() -> list[Producer]:
-    """The evidence producers of `hullscan.analyze.vex.evidence` (its `default_producers()`), if present."""
-    try:
-        from hullscan.analyze.vex import evidence  # noqa: PLC0415 - optional, written separately
-    except ImportError:
-        return []
-    factory = getattr(evidence, "default_producers", None)
-    if factory is None:
-        return []
-    return list(factory())
+    """The evidence producers of `hullscan.analyze.vex.evidence` (its `default_producers()`).
+
+    A failure to import them is an error, never an empty list: a scan without its producers would
+    silently lose every automated statement.
+    """
+    from hullscan.analyze.vex.evidence import default_producers  # noqa: PLC0415 - evidence imports this module
+
+    return list(default_producers())
