@@ -246,7 +246,7 @@ def dedup_images(
         counter.layer(layer)
     totals = counter.totals
     components = _components(images, totals)
-    labels = {c.digest: f"{c.component} {c.version}".strip() for c in components}
+    labels = _labels(components)
     levels = (
         Level("layers", totals.layer_bytes, totals.logical_bytes, len(layers)),
         Level("files", sum(e.size for e in totals.files.values()), totals.logical_bytes, len(totals.files)),
@@ -257,7 +257,7 @@ def dedup_images(
         logical_bytes=totals.logical_bytes,
         logical_files=totals.logical_files,
         levels=levels,
-        bundled_duplicate_bytes=sum(c.saved_bytes for c in components),
+        bundled_duplicate_bytes=_bundled_saved(components),
         components=tuple(components),
         top_files=tuple(_top_files(totals, labels, top)),
         chunk_params=(params.min_size, params.normal_size, params.max_size),
@@ -297,6 +297,30 @@ def _components(images: Sequence[ImageInput], totals: _Totals) -> list[Duplicate
     return sorted(out, key=lambda c: (-c.saved_bytes, c.component, c.digest))
 
 
+def _bundled_saved(components: Sequence[DuplicateComponent]) -> int:
+    """Return the bytes saved on duplicated component files, each file content counted once.
+
+    One file can hold several components (static linking): their groups share a digest and the
+    same copies, which a store keeps once, not once per component.
+    """
+    copies: dict[str, set[Location]] = {}
+    sizes: dict[str, int] = {}
+    for component in components:
+        copies.setdefault(component.digest, set()).update(component.locations)
+        sizes[component.digest] = component.size
+    return sum((len(where) - 1) * sizes[digest] for digest, where in copies.items())
+
+
+def _labels(components: Sequence[DuplicateComponent]) -> dict[str, str]:
+    """Return file digest -> the components it holds (`openssl 3.0.7, zlib 1.3`)."""
+    names: dict[str, list[str]] = {}
+    for component in components:
+        label = f"{component.component} {component.version}".strip()
+        if label not in names.setdefault(component.digest, []):
+            names[component.digest].append(label)
+    return {digest: ", ".join(sorted(found)) for digest, found in names.items()}
+
+
 def _layer_indexes(images: Sequence[ImageInput]) -> dict[tuple[str, str], int]:
     found: dict[tuple[str, str], int] = {}
     for image in images:
@@ -312,7 +336,6 @@ def _top_files(totals: _Totals, labels: Mapping[str, str], top: int) -> list[Dup
         DuplicateFile(digest.hex(), entry.size, entry.copies, entry.example, labels.get(digest.hex(), ""))
         for digest, entry in duplicated[:top]
     ]
-
 
 
 def components_of(inventory: Inventory) -> tuple[ComponentRef, ...]:

@@ -95,7 +95,8 @@ class DedupReport:
     logical_files: int
     levels: tuple[Level, ...]
     bundled_duplicate_bytes: int
-    """Bytes a store saves on identical copies of bundled native components."""
+    """Bytes a store saves on identical copies of bundled native components (a file holding several
+    components counted once)."""
     components: tuple[DuplicateComponent, ...]
     top_files: tuple[DuplicateFile, ...]
     chunk_params: tuple[int, int, int]
