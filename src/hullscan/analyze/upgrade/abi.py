@@ -54,9 +54,18 @@ def _unresolved(old: _Side, new: _Side) -> list[UnresolvedLibrary]:
             if before is not None and soname in (*before.needed, before.interpreter) and old_provider is None:
                 continue  # broken before the upgrade too
             elsewhere = tuple(p for p in by_name.get(soname.rsplit("/", 1)[-1], []) if p != path)
-            severity = Severity.REVIEW if elsewhere else Severity.BREAKING
+            severity = _severity(consumer, elsewhere)
             found.append(UnresolvedLibrary(path, soname, elsewhere, old_provider, severity))
     return found
+
+
+def _severity(consumer: ElfObject, elsewhere: tuple[str, ...]) -> Severity:
+    """Breaking, unless a shared library's soname exists off its path (its host may load it first).
+
+    An executable (PT_INTERP) is the first object of its process: nothing is loaded before it, so
+    a copy outside its search path never satisfies it.
+    """
+    return Severity.REVIEW if elsewhere and consumer.interpreter is None else Severity.BREAKING
 
 
 def _old_provider(old: _Side, before: ElfObject | None, soname: str) -> str | None:

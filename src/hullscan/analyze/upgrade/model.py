@@ -121,6 +121,7 @@ class UnresolvedLibrary:
     old_provider: str | None = None
     """Where OLD resolved it (None when the consumer is new or also broken before)."""
     severity: Severity = Severity.BREAKING
+    """`review` only for a shared library whose soname is found elsewhere (its host may load it)."""
 
 
 @dataclass(frozen=True, slots=True)
