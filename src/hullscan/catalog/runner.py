@@ -115,6 +115,10 @@ def catalog_once(
             continue
         if record.kind not in (FileKind.FILE, FileKind.HARDLINK, FileKind.SYMLINK):
             continue
+        if record.kind is FileKind.SYMLINK:
+            interested = _not_parsed_at_target(view, record, interested, wanted)
+            if not interested:
+                continue
         _parse_with(ctx, view, record, interested, per_cataloger)
     if with_analyses:
         for cataloger in catalogers:
@@ -135,6 +139,21 @@ def catalog_once(
         except Exception as exc:  # noqa: BLE001 - a cataloger bug must not end the scan
             out.unknowns.append(Unknown(Coordinates("/"), cataloger.name, f"linking failed: {exc}"))
     return out
+
+
+def _not_parsed_at_target(
+    view: FileView, link: FileRecord, interested: Sequence[Cataloger], wanted: Interest
+) -> list[Cataloger]:
+    """Keep the catalogers that would not also read the link's target under its own path.
+
+    A symlinked file is parsed through the link only when its target is not itself a wanted path
+    (e.g. a status file kept elsewhere), so one file never yields the same packages twice.
+    """
+    target = view.resolve(link.path)
+    if target is None:
+        return []
+    at_target = wanted.get(target.path, ())
+    return [c for c in interested if c not in at_target]
 
 
 def _parse_with(

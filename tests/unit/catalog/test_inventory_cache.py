@@ -68,3 +68,25 @@ def test_scope_and_corrupt_files_miss(tmp_path: Path) -> None:
     assert {p.name for p in again.packages} == {"zlib1g", "requests"}
     description = again.image
     assert InventoryCache(tmp_path / "cache").load("0" * 64, description) is None
+
+
+def test_a_symlinked_metadata_file_is_not_a_second_package(tmp_path: Path) -> None:
+    from hullscan.build.tarwriter import Symlink
+
+    base = write_layer(
+        tmp_path / "l0.tar.gz",
+        [
+            RegularFile(path="/etc/os-release", data=OS_RELEASE),
+            RegularFile(path="/opt/a/requests-2.25.1.dist-info/METADATA", data=METADATA),
+            Symlink(
+                path="/opt/b/requests-2.25.1.dist-info/METADATA",
+                target="/opt/a/requests-2.25.1.dist-info/METADATA",
+            ),
+            RegularFile(path="/srv/real-status", data=STATUS),
+            Symlink(path="/var/lib/dpkg/status", target="/srv/real-status"),
+        ],
+    )
+    write_oci_layout(tmp_path / "oci", [base], tag="t")
+    found = api.inventory(f"oci:{tmp_path / 'oci'}:t", ScanOptions(cache_dir=tmp_path / "cache"))
+    names = sorted(p.name for p in found.packages)
+    assert names == ["requests", "zlib1g"]  # the dist-info once; the status file read through its link
