@@ -109,17 +109,7 @@ def catalog_once(
     if wanted is None:
         wanted = interest(view, catalogers)
     per_cataloger: dict[str, CatalogResult] = {c.name: CatalogResult() for c in catalogers}
-    for record in view.files():
-        interested = wanted.get(record.path)
-        if not interested or not record.visible:
-            continue
-        if record.kind not in (FileKind.FILE, FileKind.HARDLINK, FileKind.SYMLINK):
-            continue
-        if record.kind is FileKind.SYMLINK:
-            interested = _not_parsed_at_target(view, record, interested, wanted)
-            if not interested:
-                continue
-        _parse_with(ctx, view, record, interested, per_cataloger)
+    _walk(ctx, view, wanted, per_cataloger)
     if with_analyses:
         for cataloger in catalogers:
             try:
@@ -139,6 +129,20 @@ def catalog_once(
         except Exception as exc:  # noqa: BLE001 - a cataloger bug must not end the scan
             out.unknowns.append(Unknown(Coordinates("/"), cataloger.name, f"linking failed: {exc}"))
     return out
+
+
+def _walk(ctx: ParseContext, view: FileView, wanted: Interest, sink: dict[str, CatalogResult]) -> None:
+    """Parse every visible wanted file once, with the catalogers that want it."""
+    for record in view.files():
+        interested = wanted.get(record.path)
+        if not interested or not record.visible:
+            continue
+        if record.kind not in (FileKind.FILE, FileKind.HARDLINK, FileKind.SYMLINK):
+            continue
+        if record.kind is FileKind.SYMLINK:
+            interested = _not_parsed_at_target(view, record, interested, wanted)
+        if interested:
+            _parse_with(ctx, view, record, interested, sink)
 
 
 def _not_parsed_at_target(

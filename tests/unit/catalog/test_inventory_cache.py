@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hullscan import api
 from hullscan.build.oci import write_oci_layout
-from hullscan.build.tarwriter import RegularFile, write_layer
+from hullscan.build.tarwriter import RegularFile, Symlink, write_layer
 from hullscan.catalog.inventory_cache import InventoryCache
 from hullscan.config import ScanOptions, Scope
 
@@ -71,8 +71,6 @@ def test_scope_and_corrupt_files_miss(tmp_path: Path) -> None:
 
 
 def test_a_symlinked_metadata_file_is_not_a_second_package(tmp_path: Path) -> None:
-    from hullscan.build.tarwriter import Symlink
-
     base = write_layer(
         tmp_path / "l0.tar.gz",
         [
