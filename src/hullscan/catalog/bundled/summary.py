@@ -60,9 +60,10 @@ _GroupKey = tuple[str, str | None, str, str | None, str | None]
 def summarize_copies(packages: Sequence[Package]) -> list[ComponentCopies]:
     """Group bundled copies by component, then by (host, version, linkage); most copies first."""
     grouped: dict[str, dict[_GroupKey, list[str]]] = {}
+    owners: list[Owners] = []  # built once, only if some copy has not been linked yet
     for package in filter(is_bundled, packages):
         path = str(package.metadata.get("host_path") or "")
-        host = _host(package, packages)
+        host = _host(package, packages, owners)
         key: _GroupKey = (
             str(host["id"]) if host else posixpath.dirname(path),
             package.metadata.get("version"),
@@ -81,12 +82,14 @@ def summarize_copies(packages: Sequence[Package]) -> list[ComponentCopies]:
     return sorted(out, key=lambda c: (-len(c.copies), c.component))
 
 
-def _host(package: Package, packages: Sequence[Package]) -> Mapping[str, object] | None:
-    """Return the host `with_hosts` recorded, or find it now for packages not linked yet."""
-    if "host" in package.metadata:
-        host = package.metadata["host"]
-        return host if isinstance(host, Mapping) else None
-    found = Owners(packages).host_of(str(package.metadata.get("host_path") or ""))
+def _host(package: Package, packages: Sequence[Package], owners: list[Owners]) -> Mapping[str, object] | None:
+    """Return the host `with_hosts` recorded, or find it now for a copy not linked yet."""
+    host = package.metadata.get("host")
+    if isinstance(host, Mapping):
+        return host
+    if not owners:
+        owners.append(Owners(packages))
+    found = owners[0].host_of(str(package.metadata.get("host_path") or ""))
     if found is None:
         return None
     return {"id": found.id, "name": found.name, "type": found.type.value}
