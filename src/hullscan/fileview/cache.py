@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import marshal
 import os
 import sqlite3
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from hullscan.errors import CacheError
 from hullscan.fileview.layer import LayerIndex
 from hullscan.model.files import FileKind, FileRecord
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def _safe_name(digest: str) -> str:
@@ -42,7 +44,7 @@ class LayerCache:
             return None
         try:
             return _read(path, digest, index)
-        except (sqlite3.Error, ValueError, KeyError):
+        except (sqlite3.Error, ValueError, KeyError, EOFError, TypeError):
             with contextlib.suppress(OSError):
                 path.unlink()
             return None
@@ -65,6 +67,45 @@ class LayerCache:
             raise CacheError(msg) from exc
 
 
+_KINDS = {kind.value: kind for kind in FileKind}
+
+
+def _columns(layer: LayerIndex) -> tuple[list[Any], ...]:
+    """Return the records as columns of plain values (one marshal blob loads in milliseconds)."""
+    records = layer.records
+    return (
+        [r.path for r in records],
+        [r.kind.value for r in records],
+        [r.size for r in records],
+        [r.mode for r in records],
+        [r.link_target for r in records],
+        [r.mtime for r in records],
+        [r.uid for r in records],
+        [r.gid for r in records],
+    )
+
+
+def _records(columns: Any, digest: str, index: int) -> list[FileRecord]:
+    if not isinstance(columns, tuple) or len(columns) != 8:
+        raise ValueError("cache file holds no record columns")
+    kinds = _KINDS
+    return [
+        FileRecord(
+            path=p,
+            kind=kinds[k],
+            size=s,
+            mode=m,
+            layer_index=index,
+            layer_digest=digest,
+            link_target=link,
+            mtime=mt,
+            uid=u,
+            gid=g,
+        )
+        for p, k, s, m, link, mt, u, g in zip(*columns, strict=True)
+    ]
+
+
 def _write(path: Path, layer: LayerIndex) -> None:
     con = sqlite3.connect(path)
     try:
@@ -73,8 +114,7 @@ def _write(path: Path, layer: LayerIndex) -> None:
             PRAGMA journal_mode=OFF;
             PRAGMA synchronous=OFF;
             CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
-            CREATE TABLE records(path TEXT, kind TEXT, size INT, mode INT, link TEXT,
-                                 mtime INT, uid INT, gid INT);
+            CREATE TABLE records(columns BLOB);
             CREATE TABLE contents(path TEXT PRIMARY KEY, data BLOB);
             CREATE TABLE analyses(path TEXT PRIMARY KEY, data TEXT);
             """
@@ -87,13 +127,7 @@ def _write(path: Path, layer: LayerIndex) -> None:
                 ("blob_bytes", str(layer.blob_bytes)),
             ],
         )
-        con.executemany(
-            "INSERT INTO records VALUES (?,?,?,?,?,?,?,?)",
-            (
-                (r.path, r.kind.value, r.size, r.mode, r.link_target, r.mtime, r.uid, r.gid)
-                for r in layer.records
-            ),
-        )
+        con.execute("INSERT INTO records VALUES (?)", (marshal.dumps(_columns(layer)),))
         con.executemany("INSERT INTO contents VALUES (?, ?)", layer.contents.items())
         con.executemany(
             "INSERT INTO analyses VALUES (?, ?)",
@@ -112,21 +146,8 @@ def _read(path: Path, digest: str, index: int) -> LayerIndex:
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
         if meta["digest"] != digest:
             raise ValueError("cache file names another layer")
-        records = [
-            FileRecord(
-                path=p,
-                kind=FileKind(k),
-                size=s,
-                mode=m,
-                layer_index=index,
-                layer_digest=digest,
-                link_target=link,
-                mtime=mt,
-                uid=u,
-                gid=g,
-            )
-            for p, k, s, m, link, mt, u, g in con.execute("SELECT * FROM records ORDER BY rowid")
-        ]
+        (blob,) = con.execute("SELECT columns FROM records").fetchone()
+        records = _records(marshal.loads(blob), digest, index)  # noqa: S302 - our own cache file
         contents = dict(con.execute("SELECT path, data FROM contents").fetchall())
         analyses = {p: json.loads(d) for p, d in con.execute("SELECT path, data FROM analyses")}
     finally:

@@ -38,12 +38,18 @@ class _Tree:
             self.remove_subtree(child, keep_layer=keep_layer)
 
     def put(self, record: FileRecord) -> None:
-        previous = self.records.get(record.path)
+        path = record.path
+        previous = self.records.get(path)
         if previous is not None and previous.kind is FileKind.DIR and record.kind is not FileKind.DIR:
-            self.remove_children(record.path, keep_layer=record.layer_index)
-        self.records[record.path] = record
-        if record.path != "/":
-            self.children.setdefault(parent(record.path), set()).add(record.path)
+            self.remove_children(path, keep_layer=record.layer_index)
+        self.records[path] = record
+        if path != "/":
+            head = path.rpartition("/")[0] or "/"  # parent(), inlined: this runs once per file
+            siblings = self.children.get(head)
+            if siblings is None:
+                self.children[head] = {path}
+            else:
+                siblings.add(path)
 
 
 def _apply(tree: _Tree, layer: LayerIndex) -> None:
