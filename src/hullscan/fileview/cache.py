@@ -89,19 +89,9 @@ def _records(columns: Any, digest: str, index: int) -> list[FileRecord]:
     if not isinstance(columns, tuple) or len(columns) != 8:
         raise ValueError("cache file holds no record columns")
     kinds = _KINDS
+    # Positional arguments in FileRecord's field order: noticeably faster for 100k records.
     return [
-        FileRecord(
-            path=p,
-            kind=kinds[k],
-            size=s,
-            mode=m,
-            layer_index=index,
-            layer_digest=digest,
-            link_target=link,
-            mtime=mt,
-            uid=u,
-            gid=g,
-        )
+        FileRecord(p, kinds[k], s, m, index, digest, link, mt, u, g)
         for p, k, s, m, link, mt, u, g in zip(*columns, strict=True)
     ]
 

@@ -17,21 +17,35 @@ _MARKERS = (FileKind.WHITEOUT, FileKind.OPAQUE)
 
 
 class _Tree:
-    """The merged file tree: path → record, with a children index for subtree deletion."""
+    """The merged file tree: path → record, with a children index for subtree deletion.
+
+    The children index is built only when something is deleted (whiteouts, opaque dirs, a file
+    replacing a directory): most layers only add files, and then it is never needed.
+    """
 
     def __init__(self) -> None:
         self.records: dict[str, FileRecord] = {}
-        self.children: dict[str, set[str]] = {}
+        self._children: dict[str, set[str]] | None = None
+
+    @property
+    def children(self) -> dict[str, set[str]]:
+        if self._children is None:
+            index: dict[str, set[str]] = {}
+            for path in self.records:
+                _link(index, path)
+            self._children = index
+        return self._children
 
     def remove_subtree(self, path: str, *, keep_layer: int | None = None) -> None:
-        for child in list(self.children.get(path, ())):
+        children = self.children
+        for child in list(children.get(path, ())):
             self.remove_subtree(child, keep_layer=keep_layer)
         record = self.records.get(path)
         if record is not None and record.layer_index != keep_layer:
             del self.records[path]
-            self.children.get(parent(path), set()).discard(path)
-            if not self.children.get(path):
-                self.children.pop(path, None)
+            children.get(parent(path), set()).discard(path)
+            if not children.get(path):
+                children.pop(path, None)
 
     def remove_children(self, path: str, keep_layer: int) -> None:
         for child in list(self.children.get(path, ())):
@@ -43,13 +57,26 @@ class _Tree:
         if previous is not None and previous.kind is FileKind.DIR and record.kind is not FileKind.DIR:
             self.remove_children(path, keep_layer=record.layer_index)
         self.records[path] = record
-        if path != "/":
-            head = path.rpartition("/")[0] or "/"  # parent(), inlined: this runs once per file
-            siblings = self.children.get(head)
-            if siblings is None:
-                self.children[head] = {path}
-            else:
-                siblings.add(path)
+        if self._children is not None:
+            _link(self._children, path)
+
+
+def _link(index: dict[str, set[str]], path: str) -> None:
+    """Index `path` under its parent, and every ancestor under its own, up to one already linked.
+
+    Tar layers often omit parent directory entries: a whiteout of `/a` must still reach `/a/b/c`
+    when no `/a/b` entry exists, so implicit directories are linked too.
+    """
+    while path != "/":
+        head = path.rpartition("/")[0] or "/"
+        siblings = index.get(head)
+        if siblings is None:
+            index[head] = {path}
+        elif path in siblings:
+            return
+        else:
+            siblings.add(path)
+        path = head
 
 
 def _apply(tree: _Tree, layer: LayerIndex) -> None:
