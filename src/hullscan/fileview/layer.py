@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Protocol
 
 from hullscan.config import Limits
 from hullscan.errors import HullscanError, LayerError, LimitExceededError
-from hullscan.fileview.tarstream import TarMember, TarStream
+from hullscan.fileview.tarstream import ByteStream, TarMember, TarStream
 from hullscan.model.files import FileKind, FileRecord
 from hullscan.pathnames import normalize_member_name
 from hullscan.source.blob import open_layer_stream
@@ -218,7 +218,7 @@ class _Indexer:
 
 
 def index_layer_stream(
-    stream: BinaryIO,
+    stream: ByteStream,
     *,
     digest: str,
     index: int,

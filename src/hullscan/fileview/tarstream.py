@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Protocol
 
 from hullscan.errors import LayerError
 
@@ -20,6 +20,12 @@ _META_TYPES = frozenset((b"x", b"X", b"g", b"L", b"K"))
 _NO_DATA_TYPES = frozenset((b"1", b"2", b"3", b"4", b"5", b"6"))
 MAX_META_BYTES = 1 << 20
 """Largest PAX or GNU long-name record we accept."""
+
+
+class ByteStream(Protocol):
+    """All the tar reader needs from its input: `read(size)`."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
 
 
 @dataclass(slots=True)
@@ -89,7 +95,7 @@ def parse_pax(data: bytes) -> dict[str, str]:
 class TarStream:
     """Iterate over the members of an uncompressed tar stream."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: ByteStream) -> None:
         self._stream = stream
         self._buf = b""
         self._pos = 0

@@ -6,7 +6,7 @@ import hashlib
 import io
 from typing import Any, BinaryIO, Protocol
 
-from hullscan.errors import DigestMismatchError, LayerError, LimitExceededError
+from hullscan.errors import DigestMismatchError, HullscanError, LayerError, LimitExceededError
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -69,34 +69,6 @@ class DigestVerifyingReader(io.RawIOBase):
         super().close()
 
 
-class CappedReader(io.RawIOBase):
-    """Raise LimitExceededError once more than `cap` bytes come out of a stream."""
-
-    def __init__(self, raw: BinaryIO, cap: int, what: str) -> None:
-        super().__init__()
-        self._raw = raw
-        self._cap = cap
-        self._what = what
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._raw.read(len(buffer))
-        n = len(data)
-        self.count += n
-        if self.count > self._cap:
-            msg = f"{self._what} expands beyond the cap of {self._cap} bytes (decompression bomb?)"
-            raise LimitExceededError(msg)
-        buffer[:n] = data
-        return n
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-
 class _ByteSource(Protocol):
     """What the readers below need from the stream they wrap."""
 
@@ -105,23 +77,28 @@ class _ByteSource(Protocol):
     def close(self) -> object: ...
 
 
-class _ErrorMappingReader(io.RawIOBase):
-    """Turn decompressor exceptions (truncated or corrupt input) into LayerError."""
+class LayerStream:
+    """The decompressed content of a layer blob, capped, with decompressor failures as LayerError.
 
-    def __init__(self, raw: _ByteSource, what: str) -> None:
-        super().__init__()
-        self._raw = raw
+    A thin `read()` over the decompressor: no extra buffer layer and no extra copy (the tar
+    reader asks for megabyte chunks, so buffering here would only copy every byte again).
+    """
+
+    def __init__(self, source: _ByteSource, cap: int, what: str) -> None:
+        self._source = source
+        self._cap = cap
         self._what = what
+        self.count = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+    def read(self, size: int = -1) -> bytes:
+        """Return up to `size` decompressed bytes (all the rest when `size` is negative)."""
+        if size < 0:
+            return b"".join(iter(lambda: self.read(CHUNK), b""))
         try:
-            data = self._raw.read(len(buffer))
+            data = self._source.read(size)
+        except HullscanError:
+            raise
         except (EOFError, OSError, ValueError) as exc:
-            if isinstance(exc, (DigestMismatchError, LimitExceededError)):
-                raise
             msg = f"{self._what}: corrupt or truncated compressed data: {exc}"
             raise LayerError(msg) from exc
         except Exception as exc:  # zstandard.ZstdError and friends
@@ -129,13 +106,21 @@ class _ErrorMappingReader(io.RawIOBase):
                 msg = f"{self._what}: corrupt or truncated zstd data: {exc}"
                 raise LayerError(msg) from exc
             raise
-        n = len(data)
-        buffer[:n] = data
-        return n
+        self.count += len(data)
+        if self.count > self._cap:
+            msg = f"{self._what} expands beyond the cap of {self._cap} bytes (decompression bomb?)"
+            raise LimitExceededError(msg)
+        return data
 
     def close(self) -> None:
-        self._raw.close()
-        super().close()
+        """Close the decompressor and the blob under it."""
+        self._source.close()
+
+    def __enter__(self) -> LayerStream:  # noqa: PYI034 - final class
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def sniff_compression(head: bytes) -> str:
@@ -206,17 +191,15 @@ def decompressed(raw: io.RawIOBase | io.BufferedReader, what: str) -> BinaryIO:
         stream = _ZstdFrames(buffered, zstandard.ZstdDecompressor(), what)
     else:
         return buffered
-    return io.BufferedReader(_ErrorMappingReader(stream, what), CHUNK)
+    return stream  # type: ignore[return-value]
 
 
 def open_layer_stream(
     raw: BinaryIO, digest: str | None, max_bytes: int, what: str
-) -> tuple[BinaryIO, DigestVerifyingReader]:
+) -> tuple[LayerStream, DigestVerifyingReader]:
     """Return (decompressed capped stream, verifier) for a layer blob.
 
     Call `verifier.drain()` after consuming the stream so the digest is always checked.
     """
     verifier = DigestVerifyingReader(raw, digest, what)
-    plain = decompressed(verifier, what)
-    capped = CappedReader(plain, max_bytes, what)
-    return io.BufferedReader(capped, CHUNK), verifier
+    return LayerStream(decompressed(verifier, what), max_bytes, what), verifier
