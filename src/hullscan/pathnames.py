@@ -11,6 +11,8 @@ def normalize_member_name(name: str) -> tuple[str, str | None]:
     `..` components are clamped at the root (a member can never name a path outside it);
     absolute names and escapes are reported as warnings.
     """
+    if name and name[0] not in "/." and "//" not in name and "/." not in name and "\\" not in name:
+        return "/" + name.rstrip("/"), None  # the common case: nothing to clean up
     warning = None
     raw = name.replace("\\", "/") if "\\" in name and "/" not in name else name
     if raw.startswith("/"):
