@@ -50,9 +50,11 @@ def test_second_inventory_is_read_from_the_cache_and_is_identical(tmp_path: Path
         layer.unlink()  # a cache hit must not need the per-layer indexes at all
     warm = api.inventory(reference, options)
     assert warm == fresh
-    uncached = api.inventory(reference, dataclasses.replace(options, use_cache=False))
+    uncached = api.inventory(reference, dataclasses.replace(options, use_cache=False, workers=2))
     assert uncached.packages == fresh.packages
     assert uncached.relationships == fresh.relationships
+    leftovers = list((tmp_path / "cache" / "spool").iterdir())
+    assert leftovers == []  # the workers' hand-off directory is removed after the run
 
 
 def test_scope_and_corrupt_files_miss(tmp_path: Path) -> None:
