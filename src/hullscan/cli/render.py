@@ -9,19 +9,11 @@ from rich.console import Console
 from rich.table import Table
 
 from hullscan.api import ImageReport
+from hullscan.encode.compare_common import human_bytes
 from hullscan.model.files import FileRecord
 from hullscan.model.inventory import Inventory
 from hullscan.model.ownership import FileOwnershipSummary, OwnerClass
 from hullscan.model.package import Package, PackageType
-
-
-def human_bytes(count: float) -> str:
-    """Return a size like `12.3 MiB`."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(count) < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count:.1f} TiB"
 
 
 def short(digest: str | None, width: int = 19) -> str:
