@@ -89,12 +89,10 @@ for layer in m['layers']:
 VIEW = """
 from pathlib import Path
 from hullscan.api import open_view
-from hullscan.catalog.registry import default_catalogers, default_analyzers
-from hullscan.catalog.runner import capture_policy
+from hullscan.catalog.registry import default_policy
 from hullscan.config import ScanOptions
-policy=capture_policy(default_catalogers(), default_analyzers())
 opts=ScanOptions(cache_dir=Path({cache!r}))
-_, view=open_view('oci:{layout}:bench', opts, policy)
+_, view=open_view('oci:{layout}:bench', opts, default_policy())
 n=sum(1 for _ in view.files())
 """
 

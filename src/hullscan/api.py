@@ -6,25 +6,23 @@ import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hullscan.catalog.bundled.link import link_hosts
-from hullscan.catalog.distro import identify_distro
-from hullscan.catalog.interface import Cataloger
 from hullscan.catalog.inventory_cache import InventoryCache
-from hullscan.catalog.registry import default_analyzers, default_catalogers
-from hullscan.catalog.runner import capture_policy, catalog_once, catalog_view
+from hullscan.catalog.registry import default_catalogers, default_policy
 from hullscan.config import ScanOptions, Scope
 from hullscan.fileview.builder import ProgressCallback, build_view
 from hullscan.fileview.interface import FileView
-from hullscan.fileview.layer import CapturePolicy
+from hullscan.fileview.layer import CapturePolicy, PolicySource
 from hullscan.model.files import FileKind, FileRecord
 from hullscan.model.finding import Finding, ScanReport
 from hullscan.model.image import ImageDescription, LayerRef, Platform
 from hullscan.model.inventory import Inventory
-from hullscan.relate.ownership import PathCanonicalizer, relate_ownership
 from hullscan.source.detect import open_source
 from hullscan.source.interface import ImageSource
+
+if TYPE_CHECKING:
+    from hullscan.catalog.interface import Cataloger
 
 _NOTHING = CapturePolicy(wants=lambda _path: False, fingerprint="files-only")
 _MARKERS = (FileKind.WHITEOUT, FileKind.OPAQUE)
@@ -61,7 +59,7 @@ def _source(reference: str, options: ScanOptions) -> ImageSource:
 def open_view(
     reference: str,
     options: ScanOptions,
-    policy: CapturePolicy = _NOTHING,
+    policy: PolicySource = _NOTHING,
     progress: ProgressCallback | None = None,
 ) -> tuple[ImageDescription, FileView]:
     """Open an image and return its description and file view."""
@@ -132,9 +130,7 @@ def inventory(
     sbom_file = sbom_document(reference)
     if sbom_file is not None:
         return read_sbom(sbom_file)
-    catalogers = default_catalogers()
-    analyzers = default_analyzers()
-    policy = capture_policy(catalogers, analyzers)
+    policy = default_policy()
     with _source(reference, options) as source:
         description = source.describe()
         cache = InventoryCache(options.cache_dir) if options.use_cache else None
@@ -143,7 +139,7 @@ def inventory(
         if cached is not None:
             return cached
         description, view = build_view(source, policy, options, progress)
-    found = _catalog(description, view, catalogers, options.scope, on_catalog_layer)
+    found = _catalog(description, view, default_catalogers(), options.scope, on_catalog_layer)
     if cache and key:
         cache.store(key, found)
     return found
@@ -163,6 +159,12 @@ def _catalog(
     `attribute_layers=False` skips the per-layer passes that find which layer introduced each
     package (for analyses that compare whole images, such as `upgrade`).
     """
+    # Loaded here, not at the top: a warm scan served by the inventory cache never needs them.
+    from hullscan.catalog.bundled.link import link_hosts  # noqa: PLC0415
+    from hullscan.catalog.distro import identify_distro  # noqa: PLC0415
+    from hullscan.catalog.runner import catalog_once, catalog_view  # noqa: PLC0415
+    from hullscan.relate.ownership import PathCanonicalizer, relate_ownership  # noqa: PLC0415
+
     distro = identify_distro(view)
     if attribute_layers:
         output = catalog_view(view, catalogers, distro, scope, on_layer=on_catalog_layer)
@@ -230,14 +232,14 @@ def _upgrade_side(reference: str, options: ScanOptions, progress: ProgressCallba
     """Inventory one image for `upgrade`, also capturing /etc and pyvenv.cfg for the analysis."""
     from hullscan.analyze.upgrade import ImageSide, wants_content  # noqa: PLC0415
 
-    catalogers = default_catalogers()
-    analyzers = default_analyzers()
-    base = capture_policy(catalogers, analyzers)
+    default = default_policy()
+    base = default.resolve()
     policy = CapturePolicy(
         wants=lambda path: base.wants(path) or wants_content(path),
         analyzers=base.analyzers,
-        fingerprint=f"{base.fingerprint}+upgrade1",
+        fingerprint=f"{default.fingerprint}+upgrade1",
     )
+    catalogers = default_catalogers()
     squashed = dataclasses.replace(options, scope=Scope.SQUASHED)
     description, view = open_view(reference, squashed, policy, progress)
     found = _catalog(description, view, catalogers, Scope.SQUASHED, None, attribute_layers=False)
@@ -308,8 +310,7 @@ def _compare_one(reference: str, options: ScanOptions, database: Any, note: str)
     from hullscan.match.matcher import match_inventory  # noqa: PLC0415
 
     found = inventory(reference, options)
-    policy = capture_policy(default_catalogers(), default_analyzers())
-    _, view = open_view(reference, options, policy)
+    _, view = open_view(reference, options, default_policy())
     if database is None:
         return image_facts(reference, found, view, unknown(note), finding_counts(None, note)), found
     findings = patch_classes(match_inventory(found, database).findings, found, database, options.cache_dir)
@@ -392,9 +393,7 @@ def _triage_view(target: str, options: ScanOptions) -> FileView | None:
 
     if is_json_file(Path(target)) or sbom_document(target) is not None:
         return None
-    analyzers = default_analyzers()
-    policy = capture_policy(default_catalogers(), analyzers)
-    _, view = open_view(target, options, policy)
+    _, view = open_view(target, options, default_policy())
     return view
 
 
@@ -418,8 +417,7 @@ def unbundle(
     chosen = unbundle_options or analysis.UnbundleOptions()
     analysis.parse_distro(chosen.distro)  # a bad --distro fails before the image is read
     scanned = inventory(reference, options, progress)
-    analyzers = default_analyzers()
-    _, view = open_view(reference, options, capture_policy(default_catalogers(), analyzers))
+    _, view = open_view(reference, options, default_policy())
 
     def elf(path: str) -> Any:
         found = view.analysis(path, ElfAnalyzer.name)

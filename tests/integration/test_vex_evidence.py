@@ -17,7 +17,6 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -36,8 +35,7 @@ from hullscan.analyze.vex.evidence.go_symbols import verdict as go_verdict
 from hullscan.analyze.vex.evidence.gopclntab import read_go_functions
 from hullscan.analyze.vex.evidence.reachability import reachable_objects
 from hullscan.build.example import build_example_image
-from hullscan.catalog.registry import default_analyzers, default_catalogers
-from hullscan.catalog.runner import capture_policy
+from hullscan.catalog.registry import default_policy
 from hullscan.config import ScanOptions, Scope
 from hullscan.fileview.interface import FileView
 from hullscan.match.db import AdvisoryDB, import_paths
@@ -71,9 +69,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdvisoryDB]:
 
 
 def _view(reference: str, scope: Scope = Scope.SQUASHED) -> FileView:
-    analyzers: list[Any] = default_analyzers()
-    policy = capture_policy(default_catalogers(), analyzers)
-    return api.open_view(reference, ScanOptions(scope=scope), policy)[1]
+    return api.open_view(reference, ScanOptions(scope=scope), default_policy())[1]
 
 
 @pytest.fixture(scope="module")

@@ -1,31 +1,52 @@
-"""The catalogers hullscan runs, as one sorted literal list (add yours in alphabetical order)."""
+"""The catalogers hullscan runs, as one sorted literal list (add yours in alphabetical order).
+
+Cataloger modules are imported only when the catalogers are built: a warm scan finds everything
+in the caches by `default_policy().fingerprint` and never needs them.
+"""
 
 from __future__ import annotations
 
-from hullscan.catalog.bundled.cataloger import BundledComponentCataloger
-from hullscan.catalog.bundled.elf import ElfAnalyzer
-from hullscan.catalog.ecosystems.apk import ApkDbCataloger
-from hullscan.catalog.ecosystems.dpkg import DpkgStatusCataloger
-from hullscan.catalog.ecosystems.golang import GoBinaryCataloger
-from hullscan.catalog.ecosystems.golang_buildinfo import GoBuildInfoAnalyzer
-from hullscan.catalog.ecosystems.java import JavaArchiveCataloger
-from hullscan.catalog.ecosystems.npm import (
-    NpmInstalledCataloger,
-    NpmLockCataloger,
-    PnpmLockCataloger,
-    YarnLockCataloger,
-)
-from hullscan.catalog.ecosystems.php import ComposerInstalledCataloger, ComposerLockCataloger
-from hullscan.catalog.ecosystems.python import PythonInstalledCataloger
-from hullscan.catalog.ecosystems.rpm import RpmDbCataloger
-from hullscan.catalog.ecosystems.ruby import GemLockfileCataloger, GemSpecificationCataloger
-from hullscan.catalog.ecosystems.rust import RustAuditableAnalyzer, RustAuditableCataloger
-from hullscan.catalog.interface import Cataloger
-from hullscan.fileview.layer import ContentAnalyzer
+import functools
+import hashlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hullscan import __version__
+from hullscan.fileview.layer import CapturePolicy, DeferredPolicy
+
+if TYPE_CHECKING:
+    from hullscan.catalog.interface import Cataloger
+    from hullscan.fileview.layer import ContentAnalyzer
+
+# The imports below sit inside the functions on purpose (PLC0415): see the module docstring.
 
 
 def default_catalogers() -> list[Cataloger]:
     """Return a fresh instance of every cataloger, sorted by name."""
+    from hullscan.catalog.bundled.cataloger import BundledComponentCataloger  # noqa: PLC0415
+    from hullscan.catalog.ecosystems.apk import ApkDbCataloger  # noqa: PLC0415
+    from hullscan.catalog.ecosystems.dpkg import DpkgStatusCataloger  # noqa: PLC0415
+    from hullscan.catalog.ecosystems.golang import GoBinaryCataloger  # noqa: PLC0415
+    from hullscan.catalog.ecosystems.java import JavaArchiveCataloger  # noqa: PLC0415
+    from hullscan.catalog.ecosystems.npm import (  # noqa: PLC0415
+        NpmInstalledCataloger,
+        NpmLockCataloger,
+        PnpmLockCataloger,
+        YarnLockCataloger,
+    )
+    from hullscan.catalog.ecosystems.php import (  # noqa: PLC0415
+        ComposerInstalledCataloger,
+        ComposerLockCataloger,
+    )
+    from hullscan.catalog.ecosystems.python import PythonInstalledCataloger  # noqa: PLC0415
+    from hullscan.catalog.ecosystems.rpm import RpmDbCataloger  # noqa: PLC0415
+    from hullscan.catalog.ecosystems.ruby import (  # noqa: PLC0415
+        GemLockfileCataloger,
+        GemSpecificationCataloger,
+    )
+    from hullscan.catalog.ecosystems.rust import RustAuditableCataloger  # noqa: PLC0415
+
     catalogers: list[Cataloger] = [
         # one line per cataloger, e.g. DpkgStatusCataloger(),
         ApkDbCataloger(),
@@ -50,6 +71,10 @@ def default_catalogers() -> list[Cataloger]:
 
 def default_analyzers() -> list[ContentAnalyzer]:
     """Return the content analyzers (ELF readers and friends) run while layers stream."""
+    from hullscan.catalog.bundled.elf import ElfAnalyzer  # noqa: PLC0415
+    from hullscan.catalog.ecosystems.golang_buildinfo import GoBuildInfoAnalyzer  # noqa: PLC0415
+    from hullscan.catalog.ecosystems.rust import RustAuditableAnalyzer  # noqa: PLC0415
+
     analyzers: list[ContentAnalyzer] = [
         # one line per analyzer
         ElfAnalyzer(),
@@ -57,3 +82,40 @@ def default_analyzers() -> list[ContentAnalyzer]:
         RustAuditableAnalyzer(),
     ]
     return analyzers
+
+
+def default_policy() -> DeferredPolicy:
+    """Return the capture policy of the default catalogers and analyzers, built on demand.
+
+    Its fingerprint is hullscan's code fingerprint: any change to the code that decides what a
+    layer yields (a new version, or an edited module in a development checkout) misses the caches.
+    """
+    return DeferredPolicy(f"code-{code_fingerprint()}", _build_default_policy)
+
+
+def _build_default_policy() -> CapturePolicy:
+    from hullscan.catalog.runner import capture_policy  # noqa: PLC0415
+
+    return capture_policy(default_catalogers(), default_analyzers())
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """Return a short hash of hullscan's version and of every file's name, size and mtime in the package.
+
+    Stat-ing the package's modules takes a few milliseconds; importing every cataloger to ask
+    for its version would take a hundred times longer.
+    """
+    return fingerprint_of(Path(__file__).resolve().parent.parent)
+
+
+def fingerprint_of(package: Path) -> str:
+    """Return the fingerprint of one package directory (see `code_fingerprint`)."""
+    digest = hashlib.sha256(__version__.encode())
+    for directory, subdirectories, names in os.walk(package):
+        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
+        for name in sorted(names):
+            path = os.path.join(directory, name)  # noqa: PTH118 - os.walk yields strings
+            stat = os.stat(path)  # noqa: PTH116
+            digest.update(f"{os.path.relpath(path, package)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]

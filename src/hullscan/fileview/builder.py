@@ -15,7 +15,7 @@ from hullscan.errors import CacheError, HullscanError
 from hullscan.fileview.cache import LayerCache
 from hullscan.fileview.directory import DirectoryView
 from hullscan.fileview.interface import FileView
-from hullscan.fileview.layer import CapturePolicy, LayerIndex, index_layer_blob
+from hullscan.fileview.layer import CapturePolicy, LayerIndex, PolicySource, index_layer_blob
 from hullscan.fileview.layered import LayeredView
 from hullscan.model.image import ImageDescription, LayerRef
 from hullscan.source.interface import BlobOpener, ImageSource
@@ -72,11 +72,14 @@ def _pool(workers: int) -> futures.Executor:
 def index_layers(
     source: ImageSource,
     description: ImageDescription,
-    policy: CapturePolicy,
+    policy: PolicySource,
     options: ScanOptions,
     progress: ProgressCallback | None = None,
 ) -> list[LayerIndex]:
-    """Return a LayerIndex per layer, from the cache where possible, in parallel otherwise."""
+    """Return a LayerIndex per layer, from the cache where possible, in parallel otherwise.
+
+    A deferred policy is built only when some layer is missing from the cache.
+    """
     cache = LayerCache(options.cache_dir) if options.use_cache else None
     results: dict[int, LayerIndex] = {}
     todo: list[LayerRef] = []
@@ -89,7 +92,7 @@ def index_layers(
         else:
             todo.append(layer)
     if todo:
-        _index_missing(source, todo, policy, options, cache, results, progress)
+        _index_missing(source, todo, policy.resolve(), options, cache, results, progress)
     return [results[layer.index] for layer in description.layers]
 
 
@@ -158,7 +161,7 @@ def _finish(
 
 def build_view(
     source: ImageSource,
-    policy: CapturePolicy,
+    policy: PolicySource,
     options: ScanOptions,
     progress: ProgressCallback | None = None,
 ) -> tuple[ImageDescription, FileView]:
@@ -167,7 +170,7 @@ def build_view(
     rootfs = source.rootfs()
     if rootfs is not None:
         digest = getattr(source, "pseudo_digest", "dir:" + str(rootfs))
-        return description, DirectoryView(rootfs, str(digest), policy, options.limits)
+        return description, DirectoryView(rootfs, str(digest), policy.resolve(), options.limits)
     layers = index_layers(source, description, policy, options, progress)
     openers = [source.layer_opener(layer) for layer in description.layers]
     return description, LayeredView(layers, options.scope, openers, options.limits)

@@ -52,6 +52,34 @@ class CapturePolicy:
     fingerprint: str = "none"
     """Identifies the policy (catalogers, analyzers, versions) for cache keys."""
 
+    def resolve(self) -> CapturePolicy:
+        """Return this policy (see DeferredPolicy)."""
+        return self
+
+
+class DeferredPolicy:
+    """A capture policy known by its fingerprint alone until a layer really has to be read.
+
+    A warm scan finds every layer in the cache by fingerprint and never builds the policy, so it
+    never imports the catalogers behind it.
+    """
+
+    def __init__(self, fingerprint: str, build: Callable[[], CapturePolicy]) -> None:
+        self.fingerprint = fingerprint
+        self._build = build
+        self._built: CapturePolicy | None = None
+
+    def resolve(self) -> CapturePolicy:
+        """Build the policy once; it carries this object's fingerprint."""
+        if self._built is None:
+            built = self._build()
+            self._built = CapturePolicy(built.wants, built.analyzers, self.fingerprint)
+        return self._built
+
+
+PolicySource = CapturePolicy | DeferredPolicy
+"""What view builders accept: a policy, or one built on demand."""
+
 
 @dataclass(slots=True)
 class LayerIndex:

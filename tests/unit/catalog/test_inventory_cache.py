@@ -1,15 +1,20 @@
-"""A warm inventory comes from the whole-image cache and equals a fresh one."""
+"""A warm inventory comes from the whole-image cache and equals a fresh one, without catalogers."""
 
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 from hullscan import api
 from hullscan.build.oci import write_oci_layout
 from hullscan.build.tarwriter import RegularFile, Symlink, write_layer
+from hullscan.catalog import registry
 from hullscan.catalog.inventory_cache import InventoryCache
+from hullscan.catalog.registry import code_fingerprint, default_policy, fingerprint_of
 from hullscan.config import ScanOptions, Scope
+from hullscan.fileview.layer import CapturePolicy, DeferredPolicy
 
 OS_RELEASE = b'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
 STATUS = (
@@ -90,3 +95,69 @@ def test_a_symlinked_metadata_file_is_not_a_second_package(tmp_path: Path) -> No
     found = api.inventory(f"oci:{tmp_path / 'oci'}:t", ScanOptions(cache_dir=tmp_path / "cache"))
     names = sorted(p.name for p in found.packages)
     assert names == ["requests", "zlib1g"]  # the dist-info once; the status file read through its link
+
+
+def test_a_warm_view_never_builds_the_deferred_policy(tmp_path: Path) -> None:
+    reference = _image(tmp_path)
+    options = ScanOptions(cache_dir=tmp_path / "cache")
+    builds: list[str] = []
+
+    def build() -> CapturePolicy:
+        builds.append("built")
+        return default_policy().resolve()
+
+    fingerprint = default_policy().fingerprint
+    _, cold = api.open_view(reference, options, DeferredPolicy(fingerprint, build))
+    assert builds == ["built"]
+    _, warm = api.open_view(reference, options, DeferredPolicy(fingerprint, build))
+    assert builds == ["built"]  # every layer came from the cache by fingerprint alone
+    assert [r.path for r in warm.files()] == [r.path for r in cold.files()]
+    assert warm.read("/var/lib/dpkg/status") == STATUS  # captured content came from the cache too
+    _, other = api.open_view(reference, options, DeferredPolicy(fingerprint + "-other", build))
+    assert builds == ["built", "built"]  # another fingerprint is another cache entry
+    assert [r.path for r in other.files()] == [r.path for r in cold.files()]
+
+
+def test_the_code_fingerprint_follows_every_file_but_compiled_caches(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "sub" / "__pycache__").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n")
+    (package / "sub" / "data.toml").write_text("k = 1\n")
+    first = fingerprint_of(package)
+    (package / "sub" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
+    assert fingerprint_of(package) == first
+    (package / "sub" / "data.toml").write_text("k = 22\n")
+    changed = fingerprint_of(package)
+    assert changed != first
+    (package / "b.py").write_text("")
+    assert fingerprint_of(package) not in {first, changed}
+    assert code_fingerprint() == fingerprint_of(Path(registry.__file__).resolve().parent.parent)
+
+
+WARM_INVENTORY = """
+import sys
+from pathlib import Path
+from hullscan import api
+from hullscan.config import ScanOptions
+found = api.inventory(sys.argv[1], ScanOptions(cache_dir=Path(sys.argv[2])))
+loaded = sorted(m for m in sys.modules if m.startswith("hullscan.catalog.ecosystems"))
+print(len(found.packages), loaded)
+"""
+
+
+def test_a_warm_inventory_imports_no_cataloger(tmp_path: Path) -> None:
+    reference = _image(tmp_path)
+    cache = tmp_path / "cache"
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", WARM_INVENTORY, reference, str(cache)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split(" ", 1)
+        for _ in range(2)
+    ]
+    (cold_count, cold_modules), (warm_count, warm_modules) = runs
+    assert cold_count == warm_count == "2"
+    assert "hullscan.catalog.ecosystems.dpkg" in cold_modules
+    assert warm_modules.strip() == "[]"
