@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 from hullscan.catalog.inventory_cache import InventoryCache
 from hullscan.catalog.registry import default_catalogers, default_policy
 from hullscan.config import ScanOptions, Scope
-from hullscan.fileview.builder import ProgressCallback, build_view
 from hullscan.fileview.interface import FileView
-from hullscan.fileview.layer import CapturePolicy, PolicySource
+from hullscan.fileview.policy import CapturePolicy, PolicySource
 from hullscan.model.files import FileKind, FileRecord
 from hullscan.model.finding import Finding, ScanReport
 from hullscan.model.image import ImageDescription, LayerRef, Platform
@@ -23,6 +22,7 @@ from hullscan.source.interface import ImageSource
 
 if TYPE_CHECKING:
     from hullscan.catalog.interface import Cataloger
+    from hullscan.fileview.builder import ProgressCallback
 
 _NOTHING = CapturePolicy(wants=lambda _path: False, fingerprint="files-only")
 _MARKERS = (FileKind.WHITEOUT, FileKind.OPAQUE)
@@ -63,6 +63,8 @@ def open_view(
     progress: ProgressCallback | None = None,
 ) -> tuple[ImageDescription, FileView]:
     """Open an image and return its description and file view."""
+    from hullscan.fileview.builder import build_view  # noqa: PLC0415 - a warm inventory never needs it
+
     with _source(reference, options) as source:
         return build_view(source, policy, options, progress)
 
@@ -138,6 +140,8 @@ def inventory(
         cached = cache.load(key, description) if cache and key else None
         if cached is not None:
             return cached
+        from hullscan.fileview.builder import build_view  # noqa: PLC0415
+
         description, view = build_view(source, policy, options, progress)
     found = _catalog(description, view, default_catalogers(), options.scope, on_catalog_layer)
     if cache and key:

@@ -28,7 +28,7 @@ from hullscan.catalog.interface import Cataloger
 from hullscan.catalog.runner import CatalogOutput, catalog_once
 from hullscan.config import Limits
 from hullscan.fileview.directory import DirectoryView
-from hullscan.fileview.layer import CapturePolicy
+from hullscan.fileview.policy import CapturePolicy
 from hullscan.model.package import Package, RelationshipKind
 
 PYTHON_PINS = (

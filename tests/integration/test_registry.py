@@ -50,7 +50,8 @@ from hullscan.errors import (
     PlatformError,
     RegistryError,
 )
-from hullscan.fileview.layer import CapturePolicy, index_layer_blob
+from hullscan.fileview.layer import index_layer_blob
+from hullscan.fileview.policy import CapturePolicy
 from hullscan.model.image import Platform
 from hullscan.source.auth import parse_www_authenticate, preferred_challenge
 from hullscan.source.interface import BlobOpener

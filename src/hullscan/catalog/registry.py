@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hullscan import __version__
-from hullscan.fileview.layer import CapturePolicy, DeferredPolicy
+from hullscan.fileview.policy import CapturePolicy, DeferredPolicy
 
 if TYPE_CHECKING:
     from hullscan.catalog.interface import Cataloger
-    from hullscan.fileview.layer import ContentAnalyzer
+    from hullscan.fileview.policy import ContentAnalyzer
 
 # The imports below sit inside the functions on purpose (PLC0415): see the module docstring.
 

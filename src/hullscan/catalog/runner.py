@@ -16,7 +16,7 @@ from hullscan.catalog.distro import DISTRO_PATHS
 from hullscan.catalog.interface import Cataloger, CatalogResult, ParseContext, ParseError
 from hullscan.config import Scope
 from hullscan.fileview.interface import FileView
-from hullscan.fileview.layer import CapturePolicy, ContentAnalyzer
+from hullscan.fileview.policy import CapturePolicy, ContentAnalyzer
 from hullscan.model.files import Coordinates, FileKind, FileRecord
 from hullscan.model.inventory import Distro, Unknown
 from hullscan.model.package import Package, Relationship

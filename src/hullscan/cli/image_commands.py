@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from hullscan import api
-from hullscan.cli import render
 from hullscan.cli.common import (
     ImageArg,
     LayerProgress,
@@ -52,6 +51,8 @@ def inspect(
         }
         sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
         return
+    from hullscan.cli import render  # noqa: PLC0415 - tables load only when drawn
+
     render.print_inspect(out, report)
 
 
@@ -71,6 +72,8 @@ def files(
             records = list(api.files(image, options, layer=layer, deleted=deleted, progress=progress))
     except HullscanError as error:
         fail(error)
+    from hullscan.cli import render  # noqa: PLC0415 - tables load only when drawn
+
     render.print_files(out, records)
 
 
@@ -95,6 +98,8 @@ def sbom(
     except HullscanError as error:
         fail(error)
     if output is InventoryFormat.TABLE:
+        from hullscan.cli import render  # noqa: PLC0415 - tables load only when drawn
+
         render.print_inventory(console_for(file), inventory)
         return
     from hullscan.encode.registry import encode_with_options  # noqa: PLC0415

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Any
 
 from hullscan import __version__
+from hullscan.encode import jsontext
 from hullscan.model.image import ImageDescription
 from hullscan.model.inventory import Inventory
 from hullscan.model.ownership import FileOwnershipSummary
@@ -85,5 +85,5 @@ def ownership_dict(summary: FileOwnershipSummary) -> dict[str, Any]:
 
 
 def encode(inventory: Inventory) -> str:
-    """Return the inventory as indented, key-sorted JSON."""
-    return json.dumps(inventory_dict(inventory), indent=2, sort_keys=True, default=str) + "\n"
+    """Return the inventory as key-sorted JSON: one line per package field, relationship, file."""
+    return jsontext.dumps(inventory_dict(inventory), levels=3) + "\n"

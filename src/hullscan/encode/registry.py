@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import assert_never
+from typing import TYPE_CHECKING, assert_never
 
-from hullscan.encode import json_inventory
-from hullscan.encode.sbom_fields import DocumentOptions
 from hullscan.errors import SbomError
-from hullscan.model.inventory import Inventory
+
+if TYPE_CHECKING:
+    from hullscan.encode.sbom_fields import DocumentOptions
+    from hullscan.model.inventory import Inventory
 
 
 class InventoryFormat(StrEnum):
@@ -49,8 +50,11 @@ def encode(  # noqa: PLR0911 - one return per format keeps the match exhaustive 
 ) -> str:
     """Return the inventory in `output` (any format but `table`) as text."""
     if output is InventoryFormat.JSON:  # hullscan's own JSON needs none of the spec libraries
+        from hullscan.encode import json_inventory  # noqa: PLC0415 - each format loads on demand
+
         return json_inventory.encode(inventory)
     from hullscan.encode import cyclonedx, spdx  # noqa: PLC0415 - heavy spec libraries
+    from hullscan.encode.sbom_fields import DocumentOptions  # noqa: PLC0415
 
     document = options or DocumentOptions()
     v15 = cyclonedx.CycloneDxVersion.V1_5
@@ -90,4 +94,8 @@ def encode_with_options(
 ) -> str:
     """Return the inventory in `output`, stamped as the command line asked (see `DocumentOptions`)."""
     stamp = parse_timestamp(timestamp) if timestamp else None
+    if output is InventoryFormat.JSON:  # carries no document clock
+        return encode(inventory, output)
+    from hullscan.encode.sbom_fields import DocumentOptions  # noqa: PLC0415
+
     return encode(inventory, output, DocumentOptions(reproducible=reproducible, timestamp=stamp))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hullscan import __version__
+from hullscan.encode import jsontext
 from hullscan.encode.json_inventory import describe_image
 from hullscan.errors import SbomError
 from hullscan.model.files import Coordinates
@@ -115,8 +116,8 @@ def scan_dict(report: ScanReport) -> dict[str, Any]:
 
 
 def encode(report: ScanReport) -> str:
-    """Return the scan as indented JSON (findings in report order, keys sorted)."""
-    return json.dumps(scan_dict(report), indent=2, sort_keys=True, default=str) + "\n"
+    """Return the scan as JSON (findings in report order, keys sorted, one line per finding field)."""
+    return jsontext.dumps(scan_dict(report), levels=3) + "\n"
 
 
 # ----- reading an inventory back -----------------------------------------------------------------

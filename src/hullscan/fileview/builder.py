@@ -15,8 +15,9 @@ from hullscan.errors import CacheError, HullscanError
 from hullscan.fileview.cache import LayerCache
 from hullscan.fileview.directory import DirectoryView
 from hullscan.fileview.interface import FileView
-from hullscan.fileview.layer import CapturePolicy, LayerIndex, PolicySource, index_layer_blob
+from hullscan.fileview.layer import LayerIndex, index_layer_blob
 from hullscan.fileview.layered import LayeredView
+from hullscan.fileview.policy import CapturePolicy, PolicySource
 from hullscan.model.image import ImageDescription, LayerRef
 from hullscan.source.interface import BlobOpener, ImageSource
 

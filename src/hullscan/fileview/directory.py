@@ -13,8 +13,9 @@ from typing import Any
 from hullscan.config import Limits
 from hullscan.errors import LimitExceededError, SourceError
 from hullscan.fileview.interface import FileView
-from hullscan.fileview.layer import HEAD_BYTES, CapturePolicy
+from hullscan.fileview.layer import HEAD_BYTES
 from hullscan.fileview.layered import resolve_path
+from hullscan.fileview.policy import CapturePolicy
 from hullscan.model.files import FileKind, FileRecord
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 from hullscan.config import Limits
 from hullscan.errors import HullscanError, LayerError, LimitExceededError
+from hullscan.fileview.policy import CapturePolicy, ContentAnalyzer
 from hullscan.fileview.tarstream import ByteStream, TarMember, TarStream
 from hullscan.model.files import FileKind, FileRecord
 from hullscan.pathnames import normalize_member_name
@@ -26,59 +27,6 @@ WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 HEAD_BYTES = 64
 IN_MEMORY_ANALYSIS_BYTES = 32 * 1024 * 1024
-
-
-class ContentAnalyzer(Protocol):
-    """Looks inside files chosen by path and first bytes (e.g. ELF objects), per layer."""
-
-    name: str
-    version: str
-
-    def wants(self, path: str, head: bytes, size: int) -> bool:
-        """Return True to analyze this file; `head` is its first bytes."""
-        ...
-
-    def analyze(self, path: str, stream: BinaryIO, size: int) -> Any:
-        """Return a JSON-able summary of the file, or None. `stream` is seekable."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class CapturePolicy:
-    """Which file contents to keep while streaming a layer."""
-
-    wants: Callable[[str], bool]
-    analyzers: Sequence[ContentAnalyzer] = ()
-    fingerprint: str = "none"
-    """Identifies the policy (catalogers, analyzers, versions) for cache keys."""
-
-    def resolve(self) -> CapturePolicy:
-        """Return this policy (see DeferredPolicy)."""
-        return self
-
-
-class DeferredPolicy:
-    """A capture policy known by its fingerprint alone until a layer really has to be read.
-
-    A warm scan finds every layer in the cache by fingerprint and never builds the policy, so it
-    never imports the catalogers behind it.
-    """
-
-    def __init__(self, fingerprint: str, build: Callable[[], CapturePolicy]) -> None:
-        self.fingerprint = fingerprint
-        self._build = build
-        self._built: CapturePolicy | None = None
-
-    def resolve(self) -> CapturePolicy:
-        """Build the policy once; it carries this object's fingerprint."""
-        if self._built is None:
-            built = self._build()
-            self._built = CapturePolicy(built.wants, built.analyzers, self.fingerprint)
-        return self._built
-
-
-PolicySource = CapturePolicy | DeferredPolicy
-"""What view builders accept: a policy, or one built on demand."""
 
 
 @dataclass(slots=True)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from hullscan.errors import SbomError
 from hullscan.model.inventory import Inventory
-from hullscan.sbomread import cyclonedx, cyclonedx_xml, spdx
 from hullscan.sbomread.detect import (
     DEFAULT_MAX_BYTES,
     SbomKind,
@@ -69,6 +68,9 @@ def _is_hullscan_inventory(data: bytes) -> bool:
 
 def read_sbom_bytes(data: bytes, reference: str) -> Inventory:
     """Return the inventory an SBOM document (its raw bytes) describes."""
+    # The readers load here: `sbom_document` runs on every image reference and must stay cheap.
+    from hullscan.sbomread import cyclonedx, cyclonedx_xml, spdx  # noqa: PLC0415
+
     kind = sniff(data[:65536])
     if kind is None:
         raise SbomError(f"{reference} is neither CycloneDX (JSON/XML) nor SPDX (JSON/tag-value)")

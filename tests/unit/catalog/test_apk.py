@@ -16,7 +16,7 @@ from hullscan.catalog.ecosystems.apk import ApkDbCataloger
 from hullscan.catalog.runner import CatalogOutput, catalog_once
 from hullscan.config import Limits
 from hullscan.fileview.directory import DirectoryView
-from hullscan.fileview.layer import CapturePolicy
+from hullscan.fileview.policy import CapturePolicy
 from hullscan.model.inventory import Distro
 from hullscan.model.package import RelationshipKind
 

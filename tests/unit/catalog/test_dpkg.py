@@ -18,8 +18,9 @@ from hullscan.catalog.ecosystems.dpkg import DpkgStatusCataloger
 from hullscan.catalog.runner import CatalogOutput, catalog_once, catalog_view
 from hullscan.config import Limits, Scope
 from hullscan.fileview.directory import DirectoryView
-from hullscan.fileview.layer import CapturePolicy, LayerIndex, index_layer_stream
+from hullscan.fileview.layer import LayerIndex, index_layer_stream
 from hullscan.fileview.layered import LayeredView
+from hullscan.fileview.policy import CapturePolicy
 from hullscan.model.inventory import Distro
 from hullscan.model.package import Package, RelationshipKind
 

@@ -14,7 +14,7 @@ from hullscan.catalog import registry
 from hullscan.catalog.inventory_cache import InventoryCache
 from hullscan.catalog.registry import code_fingerprint, default_policy, fingerprint_of
 from hullscan.config import ScanOptions, Scope
-from hullscan.fileview.layer import CapturePolicy, DeferredPolicy
+from hullscan.fileview.policy import CapturePolicy, DeferredPolicy
 
 OS_RELEASE = b'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
 STATUS = (

@@ -24,7 +24,7 @@ from hullscan.catalog.ecosystems.python_metadata import normalize_name
 from hullscan.catalog.runner import CatalogOutput, catalog_once
 from hullscan.config import Limits
 from hullscan.fileview.directory import DirectoryView
-from hullscan.fileview.layer import CapturePolicy
+from hullscan.fileview.policy import CapturePolicy
 from hullscan.model.package import Package, RelationshipKind
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "pkgdb" / "python"

@@ -27,7 +27,7 @@ from hullscan.catalog.ecosystems.rpmdb import Header, HeaderError, RpmDbError, T
 from hullscan.catalog.runner import CatalogOutput, catalog_once
 from hullscan.config import Limits
 from hullscan.fileview.directory import DirectoryView
-from hullscan.fileview.layer import CapturePolicy
+from hullscan.fileview.policy import CapturePolicy
 from hullscan.model.inventory import Distro
 from hullscan.model.package import Package, RelationshipKind
 

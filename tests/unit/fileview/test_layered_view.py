@@ -19,7 +19,7 @@ from hullscan.build.tarwriter import (
     Whiteout,
 )
 from hullscan.config import Scope
-from hullscan.fileview.layer import CapturePolicy
+from hullscan.fileview.policy import CapturePolicy
 from hullscan.model.files import FileKind
 
 from .helpers import make_image, options

@@ -19,7 +19,7 @@ from hullscan.catalog.bundled.elf import ElfAnalyzer
 from hullscan.config import Limits
 from hullscan.fileview.directory import DirectoryView
 from hullscan.fileview.interface import FileView
-from hullscan.fileview.layer import CapturePolicy
+from hullscan.fileview.policy import CapturePolicy
 from hullscan.model.files import Coordinates, FileKind, FileRecord
 from hullscan.model.ownership import ElfKind, OwnerClass
 from hullscan.model.package import Package, PackageType, RelationshipKind

@@ -18,7 +18,7 @@ from hullscan.analyze.upgrade.model import AbiReport, Severity
 from hullscan.catalog.bundled.elf import ElfAnalyzer
 from hullscan.config import Limits
 from hullscan.fileview.directory import DirectoryView
-from hullscan.fileview.layer import CapturePolicy
+from hullscan.fileview.policy import CapturePolicy
 
 PROGRAM = "/bin/ls"
 MOVED = "libselinux.so.1"

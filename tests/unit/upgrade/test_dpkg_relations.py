@@ -11,7 +11,7 @@ from hullscan.analyze.upgrade.dpkg_status import read_dpkg_status
 from hullscan.analyze.upgrade.model import ProblemKind
 from hullscan.config import Limits
 from hullscan.fileview.directory import DirectoryView
-from hullscan.fileview.layer import CapturePolicy
+from hullscan.fileview.policy import CapturePolicy
 
 STATUS = """\
 Package: app

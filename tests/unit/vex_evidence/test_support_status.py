@@ -15,7 +15,7 @@ from hullscan.analyze.vex.evidence.support_status import (
 )
 from hullscan.config import Limits
 from hullscan.fileview.directory import DirectoryView
-from hullscan.fileview.layer import CapturePolicy
+from hullscan.fileview.policy import CapturePolicy
 from hullscan.model.finding import FindingStatus
 from hullscan.model.inventory import Distro
 
