@@ -34,9 +34,10 @@ from hullscan.model.ownership import OwnerClass
 from hullscan.model.package import Package, PackageType, RelationshipKind
 from hullscan.relate.ownership import OS_OWNER_KEY, owner_index, relate_ownership
 from images.chroot import chroot_run
+from images.debian import debian_rootfs
 from images.go_image import GO_DEBS, HELLO_MODULE, GoImage, go_binaries_image
 from images.node_image import NodeImage, node_npm_image
-from images.python_image import VENV
+from images.python_image import VENV, python_venv_image
 from images.scratch_image import DELETED_DIST, PURGED_DEB, BuiltImage, removal_image, scratch_image
 from images.tools import ensure_tool
 
@@ -315,6 +316,27 @@ def test_removed_packages_are_hidden_but_kept_in_all_layers(
     assert DELETED_DIST in hidden_python
     visible_all = {(p.type, p.name, p.version) for p in everything.packages if p.visible}
     assert visible_all == {(p.type, p.name, p.version) for p in removal_inventory.packages}
+
+
+def test_each_package_is_attributed_to_the_layer_that_installed_it(
+    removal: BuiltImage, removal_inventory: Inventory, tmp_path: Path
+) -> None:
+    base_debs = dpkg_installed(debian_rootfs().rootfs)
+    python_debs = dpkg_installed(python_venv_image().rootfs)  # the removal image's first 3 layers
+    base, python_layer, venv_layer, yaml_layer = (layer.digest for layer in removal.layers[:4])
+    debs = {(p.name, p.version): p.layer_digest for p in _of_type(removal_inventory, PackageType.DEB)}
+    assert base_debs <= python_debs
+    assert {name for name, _ in python_debs - set(debs)} <= {PURGED_DEB}  # purged by the last layer
+    assert {debs[key] for key in base_debs if key in debs} == {base}
+    assert {debs[key] for key in python_debs - base_debs if key in debs} == {python_layer}
+    assert {debs[key] for key in set(debs) - python_debs} == {yaml_layer}  # python3-yaml, libyaml
+    in_venv = {p.layer_digest for p in _of_type(removal_inventory, PackageType.PYTHON) if VENV in p.locations[0].path}
+    assert in_venv == {venv_layer}
+    # The squashed scan's per-layer passes parse identity only; the all-layers scan parses everything.
+    everything = _inventory(removal.reference, tmp_path, Scope.ALL_LAYERS)
+    full = {(p.type, p.name, p.version, p.locations[0].path): p.layer_digest for p in everything.packages if p.visible}
+    light = {(p.type, p.name, p.version, p.locations[0].path): p.layer_digest for p in removal_inventory.packages}
+    assert light == full
 
 
 def test_relate_pass_is_fast(removal: BuiltImage, removal_inventory: Inventory, tmp_path: Path) -> None:

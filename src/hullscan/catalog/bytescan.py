@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Sequence
 from typing import BinaryIO
 
@@ -27,3 +28,59 @@ def contains_any(stream: BinaryIO, needles: Sequence[bytes]) -> bool:
         return False
     finally:
         stream.seek(start)
+
+
+_ELF_HEADERS = {
+    # (EI_CLASS, EI_DATA) -> (ELF header after e_ident: e_shoff, e_shentsize, e_shnum, e_shstrndx,
+    #                         section header: sh_name, sh_offset, sh_size)
+    (1, 1): (struct.Struct("<32xII6xHHH"), struct.Struct("<I12xII")),
+    (1, 2): (struct.Struct(">32xII6xHHH"), struct.Struct(">I12xII")),
+    (2, 1): (struct.Struct("<40xQI6xHHH"), struct.Struct("<I20xQQ")),
+    (2, 2): (struct.Struct(">40xQI6xHHH"), struct.Struct(">I20xQQ")),
+}
+MAX_SECTION_NAMES_BYTES = 1024 * 1024
+_SECTION_INDEX_RESERVED = 0xFF00
+
+
+def elf_section_names(stream: BinaryIO) -> frozenset[bytes] | None:
+    """Return the section names of an ELF file, or None when its section table cannot say.
+
+    Reads the ELF header, the section header table and the section name table only. None
+    (no table, extended numbering, anything out of bounds) means: fall back to scanning bytes.
+    """
+    start = stream.tell()
+    try:
+        return _section_names(stream)
+    except (OSError, struct.error, ValueError):
+        return None
+    finally:
+        stream.seek(start)
+
+
+def _read_exactly(stream: BinaryIO, offset: int, size: int) -> bytes:
+    stream.seek(offset)
+    data = stream.read(size)
+    if len(data) < size:
+        raise ValueError("short read")
+    return data
+
+
+def _section_names(stream: BinaryIO) -> frozenset[bytes]:
+    header = _read_exactly(stream, 0, 64)  # a 32-bit ELF header is 52 bytes, but no ELF file is that small
+    layouts = _ELF_HEADERS.get((header[4], header[5])) if header.startswith(b"\x7fELF") else None
+    if layouts is None:
+        raise ValueError("not ELF")
+    ehdr, shdr = layouts
+    shoff, _flags, entsize, count, names_index = ehdr.unpack_from(header)
+    if not shoff or not count or names_index >= min(count, _SECTION_INDEX_RESERVED) or entsize < shdr.size:
+        raise ValueError("no usable section table")
+    table = _read_exactly(stream, shoff, entsize * count)
+    _, names_offset, names_size = shdr.unpack_from(table, names_index * entsize)
+    if names_size > MAX_SECTION_NAMES_BYTES:
+        raise ValueError("implausible section name table")
+    strings = _read_exactly(stream, names_offset, names_size)
+    offsets = {shdr.unpack_from(table, index * entsize)[0] for index in range(count)}
+    if max(offsets) >= names_size:
+        raise ValueError("section name out of bounds")
+    padded = strings + b"\x00"
+    return frozenset(padded[offset : padded.find(b"\x00", offset)] for offset in offsets)

@@ -32,6 +32,11 @@ class ParseContext:
     scope: Scope = Scope.SQUASHED
     python_version: str | None = None
     """The image's Python (`3.11`), used to evaluate environment markers."""
+    identity_only: bool = False
+    """Set when the caller only asks which packages exist (the per-layer passes of a squashed
+    scan, which find the layer that introduced each package). A parser may then skip what is
+    costly and not identity (file lists, licences, dependency metadata), but must keep the type,
+    name, version and first location exactly as a full parse gives them."""
 
 
 @dataclass(slots=True)

@@ -99,13 +99,15 @@ def catalog_once(
     *,
     wanted: Interest | None = None,
     with_analyses: bool = True,
+    identity_only: bool = False,
 ) -> CatalogOutput:
     """Catalog the visible files of one view (one walk).
 
     `wanted` (from `interest()`) saves asking every cataloger about every path again;
-    `with_analyses=False` skips catalogers fed by content analyses (per-layer snapshots).
+    `with_analyses=False` skips catalogers fed by content analyses (per-layer snapshots);
+    `identity_only` lets parsers skip what does not identify a package (see ParseContext).
     """
-    ctx = ParseContext(view=view, distro=distro, python_version=python_version)
+    ctx = ParseContext(view=view, distro=distro, python_version=python_version, identity_only=identity_only)
     if wanted is None:
         wanted = interest(view, catalogers)
     per_cataloger: dict[str, CatalogResult] = {c.name: CatalogResult() for c in catalogers}
@@ -132,11 +134,12 @@ def catalog_once(
 
 
 def _walk(ctx: ParseContext, view: FileView, wanted: Interest, sink: dict[str, CatalogResult]) -> None:
-    """Parse every visible wanted file once, with the catalogers that want it."""
+    """Parse every visible wanted file once, with the catalogers that want it (those in `sink`)."""
     for record in view.files():
         interested = wanted.get(record.path)
         if not interested or not record.visible:
             continue
+        interested = [c for c in interested if c.name in sink]
         if record.kind not in (FileKind.FILE, FileKind.HARDLINK, FileKind.SYMLINK):
             continue
         if record.kind is FileKind.SYMLINK:
@@ -189,12 +192,20 @@ def _parse_with(
             sink[cataloger.name].unknowns.append(cataloger.unknown(record, reason))
 
 
-def _layers_touching_wanted(view: FileView, wanted: Interest) -> list[int]:
-    return [
-        index
-        for index in range(view.layer_count)
-        if any(record.path in wanted for record in view.layer_records(index))
-    ]
+def _catalogers_touched_by_layer(
+    view: FileView, catalogers: Sequence[Cataloger], wanted: Interest
+) -> list[tuple[int, list[Cataloger]]]:
+    """Return (layer, catalogers wanting a path that layer adds, changes or deletes), for each such layer.
+
+    A cataloger none of whose wanted files a layer touches finds at that layer exactly what it
+    found at the previous one, so it need not run there.
+    """
+    touched_layers = []
+    for index in range(view.layer_count):
+        touched = {id(c) for record in view.layer_records(index) for c in wanted.get(record.path, ())}
+        if touched:
+            touched_layers.append((index, [c for c in catalogers if id(c) in touched]))
+    return touched_layers
 
 
 def catalog_view(
@@ -215,11 +226,17 @@ def catalog_view(
     introduced: dict[PackageKey, int] = {}
     history: dict[PackageKey, Package] = {}
     extra = CatalogOutput()
-    for index in _layers_touching_wanted(view, wanted):
+    for index, touched in _catalogers_touched_by_layer(view, catalogers, wanted):
         if on_layer is not None:
             on_layer(index)
         snapshot = catalog_once(
-            view.at_layer(index), catalogers, distro, python_version, wanted=wanted, with_analyses=False
+            view.at_layer(index),
+            touched,
+            distro,
+            python_version,
+            wanted=wanted,
+            with_analyses=False,
+            identity_only=scope is Scope.SQUASHED,  # only all-layers output shows snapshot packages
         )
         for package in snapshot.packages:
             key = _key(package)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import queue
+import threading
 from typing import Any, BinaryIO, Protocol
 
 from hullscan.errors import DigestMismatchError, HullscanError, LayerError, LimitExceededError
@@ -194,12 +196,72 @@ def decompressed(raw: io.RawIOBase | io.BufferedReader, what: str) -> BinaryIO:
     return stream  # type: ignore[return-value]
 
 
+class ReadAhead:
+    """Runs a decompressor (and the digest check under it) in a thread, a few blocks ahead.
+
+    isal, zstandard and hashlib release the GIL on large buffers, so decompression overlaps with
+    the tar parsing and content analysis of the reader instead of adding to them. Errors raised
+    in the thread are raised again by `read`, in order. Memory: at most `depth + 1` blocks.
+    """
+
+    def __init__(self, source: _ByteSource, block: int = CHUNK, depth: int = 4) -> None:
+        self._source = source
+        self._block = block
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._pending = b""
+        self._finished = False
+        self._thread = threading.Thread(target=self._produce, name="hullscan-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _produce(self) -> None:
+        try:
+            while not self._stop.is_set():
+                data = self._source.read(self._block)
+                self._queue.put(data)
+                if not data:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed over to the reader and raised there
+            self._queue.put(exc)
+
+    def read(self, size: int = -1) -> bytes:
+        """Return up to `size` bytes (the rest of the stream when `size` is negative)."""
+        if size < 0:
+            return b"".join(iter(lambda: self.read(self._block), b""))
+        if not self._pending:
+            if self._finished:
+                return b""
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._finished = True
+                raise item
+            if not item:
+                self._finished = True
+                return b""
+            if len(item) <= size:  # the usual case: the reader asks for whole blocks, no copy
+                return item
+            self._pending = item
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+    def close(self) -> None:
+        """Stop the thread (unblocking it if the queue is full), then close the source."""
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.05)
+            except queue.Empty:
+                continue
+        self._source.close()
+
+
 def open_layer_stream(
     raw: BinaryIO, digest: str | None, max_bytes: int, what: str
 ) -> tuple[LayerStream, DigestVerifyingReader]:
     """Return (decompressed capped stream, verifier) for a layer blob.
 
-    Call `verifier.drain()` after consuming the stream so the digest is always checked.
+    Decompression runs ahead in a thread (see ReadAhead). Call `verifier.drain()` after consuming
+    the stream to its end so the digest is always checked; the thread has then finished.
     """
     verifier = DigestVerifyingReader(raw, digest, what)
-    return LayerStream(decompressed(verifier, what), max_bytes, what), verifier
+    return LayerStream(ReadAhead(decompressed(verifier, what)), max_bytes, what), verifier

@@ -253,6 +253,8 @@ class DpkgStatusCataloger(Cataloger):
         if status_required and not _is_installed(status):
             return self.unknown(record, f"{name} {version}: not installed (Status: {status or 'missing'})")
         arch = stanza.get("architecture")
+        if ctx.identity_only:
+            return self._build(ctx, record, stanza, _Siblings([], [], ()))
         if record.path.startswith(STATUS_DIR):
             siblings = _status_d_siblings(ctx.view, record.path)
         else:
@@ -262,7 +264,7 @@ class DpkgStatusCataloger(Cataloger):
     def _build(self, ctx: ParseContext, record: FileRecord, stanza: Stanza, siblings: _Siblings) -> Package:
         name, version = stanza.get("package") or "", stanza.get("version") or ""
         source_name, source_version = _source(stanza.get("source"), name, version)
-        copyright_text = _read(ctx.view, f"{DOC_DIR}{name}/copyright")
+        copyright_text = None if ctx.identity_only else _read(ctx.view, f"{DOC_DIR}{name}/copyright")
         licences = (
             licenses_from_copyright(copyright_text.decode("utf-8", "replace")) if copyright_text else ()
         )

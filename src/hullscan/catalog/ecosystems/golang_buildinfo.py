@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
-from hullscan.catalog.bytescan import contains_any
+from hullscan.catalog.bytescan import contains_any, elf_section_names
 from hullscan.errors import HullscanError
 
 ELF_MAGIC = b"\x7fELF"
@@ -311,6 +311,8 @@ def read_buildinfo(stream: BinaryIO, size: int) -> dict[str, Any] | None:
 
 
 _MARKERS = (b"\xff Go buildinf:", b".go.buildinfo")
+_GOT_SECTIONS = frozenset((b".got", b".got.plt", b".plt.got"))
+"""The global offset table's sections: every dynamic ELF has them, and their names hold `go`."""
 
 
 class GoBuildInfoAnalyzer:
@@ -327,7 +329,10 @@ class GoBuildInfoAnalyzer:
     def analyze(self, path: str, stream: BinaryIO, size: int) -> Any:
         """Return the build info dict, `{"error": reason}` if damaged, None if not Go."""
         del path
-        if not contains_any(stream, _MARKERS):
+        names = elf_section_names(stream)
+        if names is not None and not any(b"go" in name for name in names - _GOT_SECTIONS):
+            return None  # a section table without any Go section (.go.buildinfo, .gopclntab, ...)
+        if (names is None or b".go.buildinfo" not in names) and not contains_any(stream, _MARKERS):
             return None  # neither the build info magic nor its section name: not Go
         try:
             return read_buildinfo(stream, size)

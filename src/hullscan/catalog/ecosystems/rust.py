@@ -16,7 +16,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from packageurl import PackageURL
 
-from hullscan.catalog.bytescan import contains_any
+from hullscan.catalog.bytescan import contains_any, elf_section_names
 from hullscan.catalog.interface import AnalysisCataloger, CatalogResult, ParseContext, ParseError
 from hullscan.model.files import FileRecord
 from hullscan.model.package import Package, PackageType, Relationship, RelationshipKind
@@ -43,7 +43,10 @@ class RustAuditableAnalyzer:
     def analyze(self, path: str, stream: BinaryIO, size: int) -> Any:
         """Return `{"packages": [...]}`, `{"error": reason}` if damaged, None if absent."""
         del path, size
-        if not contains_any(stream, (SECTION.encode(),)):
+        names = elf_section_names(stream)
+        if names is not None and SECTION.encode() not in names:
+            return None  # the section table has no such section
+        if names is None and not contains_any(stream, (SECTION.encode(),)):
             return None  # no section of that name can exist
         section = _find_section(stream)
         if section is None:
