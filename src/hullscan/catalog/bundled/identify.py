@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from hullscan.catalog.bundled.signatures import SIGNATURES, ComponentSignature, Decoding
@@ -86,12 +87,29 @@ def identify(path: str, summary: Mapping[str, Any]) -> list[Identified]:
     if not isinstance(summary, Mapping) or summary.get("error"):
         return []
     stem = library_stem(str(summary.get("soname") or "")) or library_stem(path)
+    defined = frozenset(summary.get("component_symbols") or ())
+    values = summary.get("symbol_values") or {}
+    in_strings = {hit.get("component") for hit in summary.get("strings") or ()}
     found = []
     for sig in SIGNATURES:
+        # Most signatures have no evidence at all in a given file: reject those cheaply first.
+        if (
+            sig.name not in in_strings
+            and defined.isdisjoint(_symbol_names(sig))
+            and not any(symbol.name in values for symbol in sig.symbols)
+            and (stem is None or sig.library_regex.fullmatch(stem) is None)
+        ):
+            continue
         copy = _identify_one(sig, path, stem, summary)
         if copy is not None:
             found.append(copy)
     return found
+
+
+@cache
+def _symbol_names(sig: ComponentSignature) -> frozenset[str]:
+    """Return the marker and version-symbol names of a signature."""
+    return frozenset((*sig.markers, *(symbol.name for symbol in sig.symbols)))
 
 
 def _identify_one(
@@ -102,7 +120,7 @@ def _identify_one(
     if shared:
         evidence.append({"kind": "soname", "match": summary.get("soname") or path.rsplit("/", 1)[-1]})
     defined = set(summary.get("component_symbols") or ())
-    markers = sorted(defined & ({*sig.markers} | {s.name for s in sig.symbols}))
+    markers = sorted(defined & _symbol_names(sig))
     if markers:
         evidence.append({"kind": "symbols", "match": markers[:5]})
     by_symbol = _symbol_versions(sig, summary, evidence)

@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
 
 from hullscan.catalog.bytescan import contains_any, elf_section_names
 from hullscan.errors import HullscanError
+
+if TYPE_CHECKING:
+    from elftools.elf.elffile import ELFFile
 
 ELF_MAGIC = b"\x7fELF"
 BUILDINFO_MAGIC = b"\xff Go buildinf:"
@@ -63,6 +65,8 @@ class _Image:
     def __init__(self, stream: BinaryIO, size: int) -> None:
         self.stream = stream
         self.size = size
+        from elftools.elf.elffile import ELFFile  # noqa: PLC0415 - loads only once a Go binary is found
+
         try:
             elf = ELFFile(stream)
             self.segments = [

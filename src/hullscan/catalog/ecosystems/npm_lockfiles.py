@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml  # PyYAML comes with spdx-tools (a declared dependency)
-
 DEPENDENCY_FIELDS = ("dependencies", "optionalDependencies", "peerDependencies")
 _LOCAL_PROTOCOLS = ("workspace:", "link:", "portal:")
 
@@ -259,6 +257,8 @@ def _yarn_package(block: _YarnBlock) -> LockedPackage | None:
 
 
 def _load_yaml(content: bytes) -> dict[str, Any]:
+    import yaml  # noqa: PLC0415 - PyYAML (from spdx-tools) loads only for pnpm lockfiles
+
     try:
         document = yaml.load(content, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loaders only
     except yaml.YAMLError as exc:

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
 from packageurl import PackageURL
 
 from hullscan.catalog.bytescan import contains_any, elf_section_names
@@ -56,6 +55,8 @@ class RustAuditableAnalyzer:
 
 def _find_section(stream: BinaryIO) -> Any:
     """Return the pyelftools section named SECTION, None if absent or the ELF is unreadable."""
+    from elftools.elf.elffile import ELFFile  # noqa: PLC0415 - loads only for audited binaries
+
     try:
         return ELFFile(stream).get_section_by_name(SECTION)
     except (ELFError, ValueError, OSError, KeyError, AttributeError):
