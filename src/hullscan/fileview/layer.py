@@ -164,7 +164,7 @@ class _Indexer:
 
     def _spool(self, head: bytes, rest: TarStream, size: int) -> BinaryIO:
         if size <= IN_MEMORY_ANALYSIS_BYTES:
-            return io.BytesIO(head + rest.read_data())
+            return io.BytesIO(rest.read_data(prefix=head))  # BytesIO shares the bytes: no copy
         spool = tempfile.TemporaryFile(dir=self.spool_dir)  # noqa: SIM115 - closed by caller
         spool.write(head)
         while chunk := rest.read_data(1024 * 1024):

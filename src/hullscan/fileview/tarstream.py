@@ -119,13 +119,26 @@ class TarStream:
         self._pos = 0
         return available >= need
 
-    def _take(self, count: int) -> bytes:
-        if not self._fill(count):
-            raise LayerError("layer tar stream ends in the middle of a member (truncated)")
-        data = self._buf[self._pos : self._pos + count]
-        self._pos += count
+    def _take(self, count: int, prefix: bytes = b"") -> bytes:
+        available = len(self._buf) - self._pos
+        if count <= available:
+            data = self._buf[self._pos : self._pos + count]
+            self._pos += count
+            self.offset += count
+            return prefix + data if prefix else data
+        # A member larger than the buffer: gather its pieces and join them once, leaving nothing
+        # of it buffered (two copies of a large file in memory at the peak, not four).
+        parts = [prefix, self._buf[self._pos :]]
+        self._buf, self._pos = b"", 0
+        missing = count - available
+        while missing > 0:
+            chunk = self._stream.read(min(CHUNK, missing))
+            if not chunk:
+                raise LayerError("layer tar stream ends in the middle of a member (truncated)")
+            parts.append(chunk)
+            missing -= len(chunk)
         self.offset += count
-        return data
+        return b"".join(parts)
 
     def _skip(self, count: int) -> None:
         available = len(self._buf) - self._pos
@@ -145,10 +158,13 @@ class TarStream:
         self._buf = b""
         self._pos = 0
 
-    def read_data(self, limit: int | None = None) -> bytes:
-        """Read up to `limit` (default: all remaining) data bytes of the current member."""
+    def read_data(self, limit: int | None = None, *, prefix: bytes = b"") -> bytes:
+        """Read up to `limit` (default: all remaining) data bytes of the current member.
+
+        `prefix` is put in front of the data within the same copy (a file's head, read earlier).
+        """
         count = self._remaining if limit is None else min(limit, self._remaining)
-        data = self._take(count)
+        data = self._take(count, prefix)
         self._remaining -= count
         return data
 

@@ -95,3 +95,38 @@ def test_truncated_and_garbage_streams_raise_layer_error() -> None:
     garbage[257:262] = b"xxxxx"
     with pytest.raises(LayerError):
         list(TarStream(io.BytesIO(bytes(garbage))))
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that returns at most `step` bytes per read (as decompressors do)."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._data = io.BytesIO(data)
+        self._step = step
+
+    def read(self, size: int = -1) -> bytes:
+        return self._data.read(self._step if size < 0 else min(size, self._step))
+
+
+@pytest.mark.parametrize("step", [1000, 1 << 20, 3 << 20])
+def test_members_bigger_than_the_buffer_with_and_without_a_prefix(step: int) -> None:
+    big = bytes(range(256)) * (5 * 4096 + 3)  # about 5 MiB: several reader chunks
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, payload in (("big1", big), ("small", b"tail"), ("big2", big[::-1])):
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    stream = TarStream(_Trickle(buf.getvalue(), step))
+    read = {}
+    for member in stream:
+        if member.name == "big1":
+            head = stream.read_data(64)
+            read[member.name] = stream.read_data(prefix=head)
+        else:
+            read[member.name] = stream.read_data()
+    assert read == {"big1": big, "small": b"tail", "big2": big[::-1]}
+    truncated = TarStream(_Trickle(buf.getvalue()[: 512 + len(big) // 2], step))
+    next(iter(truncated))
+    with pytest.raises(LayerError, match="truncated"):
+        truncated.read_data(prefix=b"x")
