@@ -12,4 +12,4 @@ lint:
 	.venv/bin/mypy
 
 bench:
-	for b in bench/bench_*.py; do .venv/bin/python $$b || exit 1; done
+	for b in bench/scan_floor.py bench/bench_*.py; do .venv/bin/python $$b || exit 1; done

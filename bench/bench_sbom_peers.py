@@ -246,6 +246,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--only", choices=["python", "data", "floor"])
     args = parser.parse_args()
+    from scan_floor import compile_hullscan  # noqa: PLC0415 - bench/ is on sys.path
+
+    compile_hullscan()
     available, notes = tools()
     for note in notes:
         print(f"note: {note}")

@@ -46,3 +46,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[test,postgres]'
   touch "$stamp"
 fi
+# Compile hullscan's bytecode as pip does when it installs a wheel: with PYTHONDONTWRITEBYTECODE
+# set (as on these machines) every command would otherwise compile its modules again (~40 ms).
+.venv/bin/python -m compileall -q src/hullscan >/dev/null

@@ -1,4 +1,4 @@
-"""Per-layer cache: one SQLite file per (layer digest, capture policy), written atomically.
+"""Per-layer cache: one SQLite file per (layer digest, capture policy), replaced atomically.
 
 A layer shared by many images is read once; a warm scan reads only these files.
 """
@@ -50,7 +50,11 @@ class LayerCache:
             return None
 
     def store(self, layer: LayerIndex, fingerprint: str) -> None:
-        """Write the index atomically (temp file, fsync, rename)."""
+        """Write the index atomically (temp file, rename).
+
+        No fsync: after a crash a file may be torn or empty, and `load` then reads it as a miss
+        and rebuilds it. Waiting for the disk on every layer would cost more than it saves.
+        """
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             target = self.path_for(layer.digest, fingerprint)
@@ -126,8 +130,6 @@ def _write(path: Path, layer: LayerIndex) -> None:
         con.commit()
     finally:
         con.close()
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
 
 
 def _read(path: Path, digest: str, index: int) -> LayerIndex:
