@@ -64,7 +64,8 @@ def upgrade(
     if output is UpgradeFormat.TABLE:
         from hullscan.encode.upgrade_terminal import print_report  # noqa: PLC0415
 
-        print_report(console_for(file), report)
+        with console_for(file) as console:
+            print_report(console, report)
     else:
         from hullscan.encode import upgrade_html, upgrade_json, upgrade_markdown  # noqa: PLC0415
 
@@ -110,7 +111,8 @@ def compare(
     from hullscan.encode import compare_html, compare_json, compare_markdown, compare_table  # noqa: PLC0415
 
     if output is CompareFormat.TABLE:
-        compare_table.print_comparison(console_for(file), report)
+        with console_for(file) as console:
+            compare_table.print_comparison(console, report)
         return
     encoders = {
         CompareFormat.JSON: compare_json.encode,
@@ -140,7 +142,8 @@ def dedup(
     if output is CompareFormat.JSON:
         emit(compare_json.encode_dedup(report), file)
     elif output is CompareFormat.TABLE:
-        compare_table.print_dedup(console_for(file), report)
+        with console_for(file) as console:
+            compare_table.print_dedup(console, report)
     else:
         emit(compare_markdown.encode_dedup(report), file)
 

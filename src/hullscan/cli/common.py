@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar, get_type_hints
@@ -50,9 +51,14 @@ def emit(text: str, file: Path | None) -> None:
         sys.stdout.write(text)
 
 
-def console_for(file: Path | None) -> Console:
-    """Return a wide console writing to `file`, or the stdout console."""
-    return Console(file=file.open("w", encoding="utf-8"), width=200) if file else out
+@contextlib.contextmanager
+def console_for(file: Path | None) -> Iterator[Console]:
+    """Yield a wide console writing to `file` (closed afterwards), or the stdout console."""
+    if file is None:
+        yield out
+        return
+    with file.open("w", encoding="utf-8") as handle:
+        yield Console(file=handle, width=200)
 
 
 SHOW_PROGRESS_AFTER_S = 1.0

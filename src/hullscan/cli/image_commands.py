@@ -100,7 +100,8 @@ def sbom(
     if output is InventoryFormat.TABLE:
         from hullscan.cli import render  # noqa: PLC0415 - tables load only when drawn
 
-        render.print_inventory(console_for(file), inventory)
+        with console_for(file) as console:
+            render.print_inventory(console, inventory)
         return
     from hullscan.encode.registry import encode_with_options  # noqa: PLC0415
 
@@ -139,4 +140,5 @@ def bundled(
     if output is BundledFormat.JSON:
         emit(bundled_report.encode_json(inventory), file)
         return
-    bundled_report.print_table(console_for(file), inventory)
+    with console_for(file) as console:
+        bundled_report.print_table(console, inventory)

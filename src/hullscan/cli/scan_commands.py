@@ -138,7 +138,8 @@ def _write_scan(report: ScanReport, output: ScanFormat, file: Path | None, triag
     from hullscan.encode import sarif, scan_json, scan_table  # noqa: PLC0415
 
     if output is ScanFormat.TABLE:
-        scan_table.print_scan(console_for(file), report)
+        with console_for(file) as console:
+            scan_table.print_scan(console, report)
         return
     if output in _VEX_FORMATS:
         text = _scan_vex(triaged, output)
