@@ -149,34 +149,44 @@ def tools() -> tuple[list[Tool], list[str]]:
     return found, notes
 
 
-def bench_tool(tool: Tool, layout: Path, tag: str, runs: int) -> tuple[str, dict[str, Run]] | None:
-    """Return (label, median cold and warm runs) of one tool on one image; None if it cannot run."""
-    label, extra = tool.name, ()
-    try:
-        return label, _runs(tool, layout, tag, runs, extra)
-    except RuntimeError as error:
-        print(f"note: {tool.name} failed: {str(error).strip().splitlines()[-1][-300:]}")
-        if tool.fallback is None:
-            return None
-    label, extra = tool.fallback
-    try:
-        return label, _runs(tool, layout, tag, runs, extra)
-    except RuntimeError as error:
-        print(f"note: {label} failed too: {str(error).strip().splitlines()[-1][-300:]}")
-        return None
+def _round(tool: Tool, layout: Path, tag: str, extra: Sequence[str]) -> dict[str, Run]:
+    """Run one tool cold (empty cache) then warm (same cache) in a fresh scratch directory."""
+    results = {}
+    with tempfile.TemporaryDirectory(prefix=f"bench-{tool.name}-") as scratch:
+        cache, out = Path(scratch) / "cache", Path(scratch) / "out.json"
+        cache.mkdir()
+        for mode in ("cold", "warm"):
+            os.sync()  # no tool pays for the previous one's dirty pages being written back
+            argv = [*tool.argv(layout, tag, out, cache), *extra]
+            wall, cpu, rss = measure(argv, tool.env(cache))
+            results[mode] = Run(wall, cpu, rss, tool.count(out))
+    return results
 
 
-def _runs(tool: Tool, layout: Path, tag: str, runs: int, extra: Sequence[str]) -> dict[str, Run]:
-    results: dict[str, list[Run]] = {"cold": [], "warm": []}
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory(prefix=f"bench-{tool.name}-") as scratch:
-            cache, out = Path(scratch) / "cache", Path(scratch) / "out.json"
-            cache.mkdir()
-            for mode in ("cold", "warm"):
-                argv = [*tool.argv(layout, tag, out, cache), *extra]
-                wall, cpu, rss = measure(argv, tool.env(cache))
-                results[mode].append(Run(wall, cpu, rss, tool.count(out)))
-    return {mode: _median(items) for mode, items in results.items()}
+def _first_round(tool: Tool, layout: Path, tag: str) -> tuple[str, tuple[str, ...], dict[str, Run]] | None:
+    """Return (label, extra arguments, first round) of the variant of a tool that runs; None if none."""
+    variants = [(tool.name, ())] + ([tool.fallback] if tool.fallback else [])
+    for label, extra in variants:
+        try:
+            return label, extra, _round(tool, layout, tag, extra)
+        except RuntimeError as error:
+            print(f"note: {label} failed: {str(error).strip().splitlines()[-1][-300:]}")
+    return None
+
+
+def bench_image(tools: Sequence[Tool], layout: Path, tag: str, runs: int) -> dict[str, dict[str, Run]]:
+    """Return {label: median cold and warm runs}; rounds alternate between tools.
+
+    Interleaving (hullscan, syft, trivy, hullscan, ...) spreads the machine's drift in speed over
+    every tool instead of charging it to whichever ran last.
+    """
+    working = [(tool, *found) for tool in tools if (found := _first_round(tool, layout, tag))]
+    rounds = {label: {"cold": [first["cold"]], "warm": [first["warm"]]} for _, label, _, first in working}
+    for _ in range(runs - 1):
+        for tool, label, extra, _ in working:
+            for mode, run in _round(tool, layout, tag, extra).items():
+                rounds[label][mode].append(run)
+    return {label: {mode: _median(items) for mode, items in modes.items()} for label, modes in rounds.items()}
 
 
 def _median(items: list[Run]) -> Run:
@@ -254,7 +264,7 @@ def main() -> None:
         print(f"note: {note}")
     for label, layout, tag in images(args.only):
         size = sum(p.stat().st_size for p in (layout / "blobs").rglob("*") if p.is_file())
-        figures = dict(filter(None, (bench_tool(tool, layout, tag, args.runs) for tool in available)))
+        figures = bench_image(available, layout, tag, args.runs)
         if "hullscan" in figures:
             report(label, size, figures)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hullscan.catalog.inventory_cache import InventoryCache
-from hullscan.catalog.registry import default_catalogers, default_policy
+from hullscan.catalog.registry import default_catalogers, default_policy, warm_up
 from hullscan.config import ScanOptions, Scope
 from hullscan.fileview.interface import FileView
 from hullscan.fileview.policy import CapturePolicy, PolicySource
@@ -142,7 +142,7 @@ def inventory(
             return cached
         from hullscan.fileview.builder import build_view  # noqa: PLC0415
 
-        description, view = build_view(source, policy, options, progress)
+        description, view = build_view(source, policy, options, progress, while_waiting=warm_up)
     found = _catalog(description, view, default_catalogers(), options.scope, on_catalog_layer)
     if cache and key:
         cache.store(key, found)

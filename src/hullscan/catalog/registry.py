@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,6 +83,14 @@ def default_analyzers() -> list[ContentAnalyzer]:
         RustAuditableAnalyzer(),
     ]
     return analyzers
+
+
+def warm_up() -> None:
+    """Import what the parsers load on first use; run while layers are indexed by other processes."""
+    from hullscan.catalog.ecosystems.python_metadata import PARSE_MODULES  # noqa: PLC0415
+
+    for name in PARSE_MODULES:
+        importlib.import_module(name)
 
 
 def default_policy() -> DeferredPolicy:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from dataclasses import dataclass
@@ -76,10 +77,12 @@ def index_layers(
     policy: PolicySource,
     options: ScanOptions,
     progress: ProgressCallback | None = None,
+    while_waiting: Callable[[], object] | None = None,
 ) -> list[LayerIndex]:
     """Return a LayerIndex per layer, from the cache where possible, in parallel otherwise.
 
-    A deferred policy is built only when some layer is missing from the cache.
+    A deferred policy is built only when some layer is missing from the cache. `while_waiting`
+    runs in a thread of this process while worker processes index layers (see `_index_missing`).
     """
     cache = LayerCache(options.cache_dir) if options.use_cache else None
     results: dict[int, LayerIndex] = {}
@@ -93,7 +96,7 @@ def index_layers(
         else:
             todo.append(layer)
     if todo:
-        _index_missing(source, todo, policy.resolve(), options, cache, results, progress)
+        _index_missing(source, todo, policy.resolve(), options, cache, results, progress, while_waiting)
     return [results[layer.index] for layer in description.layers]
 
 
@@ -105,6 +108,7 @@ def _index_missing(
     cache: LayerCache | None,
     results: dict[int, LayerIndex],
     progress: ProgressCallback | None,
+    while_waiting: Callable[[], object] | None = None,
 ) -> None:
     spool = options.cache_dir / "spool"  # temporary files stay inside the cache dir, cache or not
     spool.mkdir(parents=True, exist_ok=True)
@@ -120,12 +124,16 @@ def _index_missing(
     handoff_dir = cache.root.parent if cache is not None else Path(tempfile.mkdtemp(dir=spool))
     handoff = LayerCache(handoff_dir)
     _FORKED_JOBS[:] = jobs
+    helper: threading.Thread | None = None
     try:
         with _pool(workers) as pool:
             pending = {
                 pool.submit(_index_forked_job, i, handoff_dir, policy.fingerprint): job
                 for i, job in enumerate(jobs)
             }
+            if while_waiting is not None:  # started after the workers were forked, joined below
+                helper = threading.Thread(target=while_waiting, name="hullscan-while-waiting", daemon=True)
+                helper.start()
             for future in futures.as_completed(pending):
                 job = pending[future]
                 try:
@@ -140,6 +148,8 @@ def _index_missing(
                     raise CacheError(msg)
                 _finish(job.layer, handed, policy, None, results, progress)
     finally:
+        if helper is not None:
+            helper.join()  # no thread of ours may be importing when this process forks again
         _FORKED_JOBS.clear()
         if cache is None:
             shutil.rmtree(handoff_dir, ignore_errors=True)
@@ -165,13 +175,18 @@ def build_view(
     policy: PolicySource,
     options: ScanOptions,
     progress: ProgressCallback | None = None,
+    while_waiting: Callable[[], object] | None = None,
 ) -> tuple[ImageDescription, FileView]:
-    """Return the image description and a file view of the requested scope."""
+    """Return the image description and a file view of the requested scope.
+
+    `while_waiting` is work for this process while layers are indexed elsewhere (e.g. imports
+    the next step needs); it runs only when worker processes do.
+    """
     description = source.describe()
     rootfs = source.rootfs()
     if rootfs is not None:
         digest = getattr(source, "pseudo_digest", "dir:" + str(rootfs))
         return description, DirectoryView(rootfs, str(digest), policy.resolve(), options.limits)
-    layers = index_layers(source, description, policy, options, progress)
+    layers = index_layers(source, description, policy, options, progress, while_waiting)
     openers = [source.layer_opener(layer) for layer in description.layers]
     return description, LayeredView(layers, options.scope, openers, options.limits)

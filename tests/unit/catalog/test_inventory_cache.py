@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from hullscan import api
@@ -14,7 +15,9 @@ from hullscan.catalog import registry
 from hullscan.catalog.inventory_cache import InventoryCache
 from hullscan.catalog.registry import code_fingerprint, default_policy, fingerprint_of
 from hullscan.config import ScanOptions, Scope
+from hullscan.fileview.builder import build_view
 from hullscan.fileview.policy import CapturePolicy, DeferredPolicy
+from hullscan.source.detect import open_source
 
 OS_RELEASE = b'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
 STATUS = (
@@ -161,3 +164,33 @@ def test_a_warm_inventory_imports_no_cataloger(tmp_path: Path) -> None:
     assert cold_count == warm_count == "2"
     assert "hullscan.catalog.ecosystems.dpkg" in cold_modules
     assert warm_modules.strip() == "[]"
+
+
+def test_work_while_waiting_runs_beside_the_workers_and_is_joined(tmp_path: Path) -> None:
+    reference = _image(tmp_path)
+    ran: list[str] = []
+
+    def note_thread() -> None:
+        ran.append(threading.current_thread().name)
+
+    options = ScanOptions(cache_dir=tmp_path / "cache", workers=2)
+    with open_source(reference) as source:
+        _, view = build_view(source, default_policy(), options, while_waiting=note_thread)
+    assert ran == ["hullscan-while-waiting"]
+    assert not any(t.name == "hullscan-while-waiting" for t in threading.enumerate())
+    assert view.get("/var/lib/dpkg/status") is not None
+    with open_source(reference) as source:  # every layer cached: no workers, nothing to wait for
+        build_view(source, default_policy(), options, while_waiting=note_thread)
+    assert ran == ["hullscan-while-waiting"]
+
+
+def test_the_readers_import_email_and_packaging_on_first_use() -> None:
+    code = (
+        "import sys; from hullscan.catalog.registry import default_policy, warm_up; "
+        "default_policy().resolve(); print(sorted({m.split('.')[0] for m in sys.modules} & {'email', 'packaging'})); "
+        "warm_up(); print(sorted({m.split('.')[0] for m in sys.modules} & {'email', 'packaging'}))"
+    )
+    before, after = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.splitlines()
+    assert (before, after) == ("[]", "['email', 'packaging']")

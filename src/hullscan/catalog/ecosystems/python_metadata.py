@@ -6,16 +6,20 @@ Nothing here touches a file view; every function takes text or bytes and returns
 from __future__ import annotations
 
 import csv
-import email.message
-import email.parser
-import email.policy
 import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from packaging.markers import InvalidMarker, Marker, UndefinedEnvironmentName, default_environment
-from packaging.requirements import InvalidRequirement, Requirement
+if TYPE_CHECKING:  # email and packaging load on first use (see `PARSE_MODULES`)
+    import email.message
+
+    from packaging.markers import Marker
+
+PARSE_MODULES = ("email.parser", "email.policy", "packaging.markers", "packaging.requirements")
+"""What the readers below import on first use: a warm scan never needs them, a cold one can
+import them while layers are read (`hullscan.catalog.registry.warm_up`)."""
 
 _NORMALIZE = re.compile(r"[-_.]+")
 _PYTHON_IN_PATH = re.compile(r"/python(\d+\.\d+)t?/")
@@ -73,6 +77,9 @@ class MetadataError(ValueError):
 
 def parse_core_metadata(content: bytes) -> CoreMetadata:
     """Parse the RFC 822 headers of a METADATA or PKG-INFO file."""
+    import email.parser  # noqa: PLC0415 - see PARSE_MODULES
+    import email.policy  # noqa: PLC0415
+
     parser = email.parser.Parser(policy=email.policy.compat32)
     message = parser.parsestr(decode_text(content), headersonly=True)
     name = _header(message.get("Name"))
@@ -229,6 +236,8 @@ def runtime_dependencies(requires_dist: Iterable[str], python_version: str | Non
 
     With no known Python, a requirement counts when its marker holds for any candidate version.
     """
+    from packaging.requirements import InvalidRequirement, Requirement  # noqa: PLC0415 - see PARSE_MODULES
+
     versions = (python_version,) if python_version else CANDIDATE_PYTHONS
     names: list[str] = []
     for text in requires_dist:
@@ -242,6 +251,8 @@ def runtime_dependencies(requires_dist: Iterable[str], python_version: str | Non
 
 
 def _applies(marker: Marker | None, versions: Iterable[str]) -> bool:
+    from packaging.markers import InvalidMarker, UndefinedEnvironmentName  # noqa: PLC0415
+
     if marker is None:
         return True
     for version in versions:
@@ -254,6 +265,8 @@ def _applies(marker: Marker | None, versions: Iterable[str]) -> bool:
 
 
 def _environment(python_version: str) -> dict[str, str]:
+    from packaging.markers import default_environment  # noqa: PLC0415
+
     env = {key: str(value) for key, value in default_environment().items()}
     env.update(
         {
