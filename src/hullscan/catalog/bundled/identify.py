@@ -90,6 +90,8 @@ def identify(path: str, summary: Mapping[str, Any]) -> list[Identified]:
     defined = frozenset(summary.get("component_symbols") or ())
     values = summary.get("symbol_values") or {}
     in_strings = {hit.get("component") for hit in summary.get("strings") or ()}
+    if stem is not None and _any_library().fullmatch(stem) is None:
+        stem = None  # no signature's library name: one regex instead of one per signature
     found = []
     for sig in SIGNATURES:
         # Most signatures have no evidence at all in a given file: reject those cheaply first.
@@ -104,6 +106,12 @@ def identify(path: str, summary: Mapping[str, Any]) -> list[Identified]:
         if copy is not None:
             found.append(copy)
     return found
+
+
+@cache
+def _any_library() -> re.Pattern[str]:
+    """Return a regex that fully matches the stems any signature's `library` regex fully matches."""
+    return re.compile("|".join(f"(?:{sig.library})" for sig in SIGNATURES))
 
 
 @cache
