@@ -6,11 +6,13 @@ A layer shared by many images is read once; a warm scan reads only these files.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import marshal
 import os
 import sqlite3
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,8 @@ class LayerCache:
         if not path.is_file():
             return None
         try:
-            return _read(path, digest, index)
+            with _collector_paused():
+                return _read(path, digest, index)
         except (sqlite3.Error, ValueError, KeyError, EOFError, TypeError):
             with contextlib.suppress(OSError):
                 path.unlink()
@@ -72,6 +75,22 @@ class LayerCache:
 
 
 _KINDS = {kind.value: kind for kind in FileKind}
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while tens of thousands of records are built.
+
+    They are never cyclic garbage, yet each batch of allocations would make the collector walk
+    all of them again (about 15% of loading a large layer).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _columns(layer: LayerIndex) -> tuple[list[Any], ...]:
