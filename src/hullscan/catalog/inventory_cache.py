@@ -1,10 +1,12 @@
 """Whole-image inventory cache: a warm scan of an image whose layers were all seen reads one file.
 
-The key is every layer digest in order, the config digest, the capture policy (catalogers and
-analyzers with their versions), the scope and hullscan's version, so any change to the image or
-to what hullscan finds in it misses the cache. Only layered images are cached (a root filesystem
-directory can change under the same name). Files are written atomically; an unreadable or stale
-file is a miss, never an error.
+The key is every layer digest in order (with its diff id), the capture policy (hullscan's code
+fingerprint), the scope and hullscan's version: any change to the layers or to what hullscan
+finds in them misses the cache. The image config is not part of the key: nothing cataloged comes
+from it, and a hit is handed back with the description of the image asked for, so an image
+rebuilt with new labels, a new command or a new tag over the same layers is a hit. Only layered
+images are cached (a root filesystem directory can change under the same name). Files are
+written atomically; an unreadable or stale file is a miss, never an error.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from hullscan.config import Scope
 from hullscan.model.image import ImageDescription
 from hullscan.model.inventory import Inventory
 
-FORMAT = "1"
+FORMAT = "2"
 
 _UNREADABLE_CACHE_ERRORS = (
     OSError,
@@ -47,7 +49,7 @@ class InventoryCache:
         """Return the cache key of an image's inventory, or None when it must not be cached."""
         if not description.layers:
             return None
-        parts = [FORMAT, __version__, fingerprint, scope.value, description.config_digest or ""]
+        parts = [FORMAT, __version__, fingerprint, scope.value]
         parts += [f"{layer.digest}/{layer.diff_id or ''}" for layer in description.layers]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

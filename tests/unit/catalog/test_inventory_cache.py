@@ -194,3 +194,19 @@ def test_the_readers_import_email_and_packaging_on_first_use() -> None:
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout.splitlines()
     assert (before, after) == ("[]", "['email', 'packaging']")
+
+
+def test_an_image_rebuilt_over_the_same_layers_is_a_hit_with_its_own_description(tmp_path: Path) -> None:
+    reference = _image(tmp_path)
+    options = ScanOptions(cache_dir=tmp_path / "cache")
+    first = api.inventory(reference, options)
+    base, app = (tmp_path / "l0.tar.gz", tmp_path / "l1.tar.gz")
+    relabelled = {"cmd": ["/bin/other"], "labels": {"org.opencontainers.image.version": "2"}}
+    write_oci_layout(tmp_path / "oci2", [base, app], relabelled, tag="t")
+    for layer in (tmp_path / "cache" / "layers").iterdir():
+        layer.unlink()  # a hit must come from the inventory cache alone
+    second = api.inventory(f"oci:{tmp_path / 'oci2'}:t", options)
+    assert second.image.config_digest != first.image.config_digest
+    assert second.image.config.cmd == ("/bin/other",)
+    assert second.packages == first.packages
+    assert len(list((tmp_path / "cache" / "inventories").glob("*.pickle"))) == 1

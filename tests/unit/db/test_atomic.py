@@ -23,7 +23,9 @@ marker = Path(sys.argv[2])
 
 def progress(source, done):
     if source.endswith("go-subset.zip"):
-        marker.write_text(str(done))
+        partial = marker.with_suffix(".partial")
+        partial.write_text(str(done))
+        partial.replace(marker)  # never seen existing but empty by the waiting test
         time.sleep(120)
 
 import_paths(sys.argv[1], [Path(p) for p in sys.argv[3:]], progress=progress)
