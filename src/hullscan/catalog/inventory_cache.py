@@ -21,6 +21,7 @@ from pathlib import Path
 
 from hullscan import __version__
 from hullscan.config import Scope
+from hullscan.gcpause import collector_paused
 from hullscan.model.image import ImageDescription
 from hullscan.model.inventory import Inventory
 
@@ -57,7 +58,7 @@ class InventoryCache:
         """Return the cached inventory (describing the image as referenced now), or None."""
         path = self.root / f"{key}.pickle"
         try:
-            with path.open("rb") as handle:
+            with path.open("rb") as handle, collector_paused():
                 found = pickle.load(handle)  # noqa: S301 - our own cache file, written below
         except FileNotFoundError:
             return None

@@ -6,18 +6,17 @@ A layer shared by many images is read once; a warm scan reads only these files.
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import marshal
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from hullscan.errors import CacheError
 from hullscan.fileview.layer import LayerIndex
+from hullscan.gcpause import collector_paused
 from hullscan.model.files import FileKind, FileRecord
 
 SCHEMA_VERSION = "2"
@@ -45,7 +44,7 @@ class LayerCache:
         if not path.is_file():
             return None
         try:
-            with _collector_paused():
+            with collector_paused():
                 return _read(path, digest, index)
         except (sqlite3.Error, ValueError, KeyError, EOFError, TypeError):
             with contextlib.suppress(OSError):
@@ -75,22 +74,6 @@ class LayerCache:
 
 
 _KINDS = {kind.value: kind for kind in FileKind}
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while tens of thousands of records are built.
-
-    They are never cyclic garbage, yet each batch of allocations would make the collector walk
-    all of them again (about 15% of loading a large layer).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _columns(layer: LayerIndex) -> tuple[list[Any], ...]:

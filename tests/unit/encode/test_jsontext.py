@@ -63,3 +63,15 @@ def test_unknown_objects_go_through_default() -> None:
             return "odd"
 
     assert json.loads(dumps({"a": [Odd()]}, levels=1)) == {"a": ["odd"]}
+
+
+@given(JSON_VALUES, st.integers(min_value=0, max_value=3))
+def test_the_pure_python_fallback_writes_the_same_text(value: Any, levels: int) -> None:
+    with_c = dumps(value, levels=levels)
+    c_encoder = json.encoder.c_make_encoder  # type: ignore[attr-defined]
+    json.encoder.c_make_encoder = None  # type: ignore[attr-defined]
+    try:
+        without_c = dumps(value, levels=levels)
+    finally:
+        json.encoder.c_make_encoder = c_encoder  # type: ignore[attr-defined]
+    assert without_c == with_c
