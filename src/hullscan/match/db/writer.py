@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -14,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, delete, func, insert, literal, select, tuple_
 
+from hullscan.gcpause import collector_paused
 from hullscan.match.db import schema
 from hullscan.match.db.errors import ImportSourceError
 from hullscan.match.db.importers import debian_tracker, osv
@@ -67,7 +66,9 @@ class Writer:
         before = (len(self._written_ids), self._affected, self._triage, len(self._warnings))
         if self._progress is not None:
             self._progress(label, self._done)
-        with _collector_paused():
+        # Parsed records are acyclic and freed by reference counting; the collector's passes over
+        # them took about a tenth of an import and found nothing to reclaim.
+        with collector_paused():
             self._import_file(path, label)
         self._record_source(label, _kind_of(path), before)
 
@@ -233,21 +234,6 @@ _REPLACED_TABLES = (schema.advisory, *schema.ADVISORY_CHILD_TABLES)
 def _has_rows(connection: Connection, table: Table) -> bool:
     return connection.execute(select(literal(1)).select_from(table).limit(1)).first() is not None
 
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while records stream in; restore its state afterwards.
-
-    Parsed records are acyclic and freed by reference counting; the collector's passes over
-    them took about a tenth of an import and found nothing to reclaim.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
