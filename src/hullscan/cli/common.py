@@ -14,7 +14,6 @@ from typing import Annotated, Any, NoReturn, TypeVar, get_type_hints
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hullscan.config import GIB, Limits, RegistryOptions, ScanOptions, Scope, default_cache_dir
 from hullscan.errors import HullscanError
@@ -66,24 +65,31 @@ SHOW_PROGRESS_AFTER_S = 1.0
 
 
 class LayerProgress:
-    """A progress bar over layers, shown only on a terminal and only if it takes a while."""
+    """A progress bar over layers, shown only on a terminal and only if it takes a while.
+
+    Off a terminal nothing is drawn, so nothing is built (rich's progress module included).
+    """
 
     def __init__(self, total: int | None = None) -> None:
-        self.progress = Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[detail]}"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=not err.is_terminal,
-        )
-        self.task = self.progress.add_task("reading layers", total=total, detail="")
         self.layers_read = 0
         self._lock = threading.Lock()
-        self._timer = threading.Timer(SHOW_PROGRESS_AFTER_S, self._show)
-        self._timer.daemon = True
         self._done = False
+        self.progress: Any = None
+        self._timer: threading.Timer | None = None
+        if err.is_terminal:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+
+            self.progress = Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[detail]}"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            )
+            self.task = self.progress.add_task("reading layers", total=total, detail="")
+            self._timer = threading.Timer(SHOW_PROGRESS_AFTER_S, self._show)
+            self._timer.daemon = True
 
     def _show(self) -> None:
         with self._lock:
@@ -91,11 +97,15 @@ class LayerProgress:
                 self.progress.start()
 
     def __enter__(self) -> LayerProgress:  # noqa: PYI034 - final class
-        self._timer.start()
+        if self._timer is not None:
+            self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._timer is None:
+            return
         self._timer.cancel()
+        self._timer.join()  # gone before the command exits (see app._leave)
         with self._lock:
             self._done = True
             self.progress.stop()
@@ -103,10 +113,13 @@ class LayerProgress:
     def __call__(self, layer: LayerRef, cached: bool) -> None:
         del layer, cached
         self.layers_read += 1
-        self.progress.update(self.task, advance=1, detail=f"{self.layers_read} layers read")
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, detail=f"{self.layers_read} layers read")
 
     def cataloging(self, index: int) -> None:
         """Show the layer whose packages are being cataloged (the runner's `on_layer`)."""
+        if self.progress is None:
+            return
         total = max(self.layers_read, index + 1)
         self.progress.update(self.task, description="cataloging", completed=index + 1, total=total)
         self.progress.update(self.task, detail=f"layer {index + 1}/{total}")
