@@ -21,11 +21,13 @@ from packaging.version import InvalidVersion, Version
 from typer.testing import CliRunner
 
 from hullscan import api
+from hullscan.analyze.vex import apply_statements
 from hullscan.cli.app import app
 from hullscan.config import ScanOptions
 from hullscan.match.db import import_paths
-from hullscan.model.finding import ScanReport
+from hullscan.model.finding import FindingStatus, ScanReport
 from hullscan.model.package import PackageType
+from hullscan.model.vex import Justification, VexStatement
 from images.python_image import PythonImage
 
 pytest_plugins = ["images.fixtures"]
@@ -116,6 +118,29 @@ def test_debian_packages_are_never_matched_against_other_ecosystems(report: Scan
     assert debs
     assert {e.ecosystem for f in debs for e in f.evidence} == {"Debian:12"}
     assert all(e.advisory_id.startswith("x_HULLDEB12-") for f in debs for e in f.evidence)
+
+
+def test_a_statement_on_a_debian_source_package_covers_its_binaries(report: ScanReport) -> None:
+    binary = next(
+        f for f in report.findings
+        if f.package.type is PackageType.DEB and f.package.source_name not in (None, f.package.name)
+    )  # fmt: skip
+    source, source_version = binary.package.source_name, binary.package.source_version
+    statement = VexStatement(
+        binary.id,
+        f"pkg:deb/debian/{source}@{source_version}",
+        FindingStatus.NOT_AFFECTED,
+        justification=Justification.VULNERABLE_CODE_NOT_PRESENT,
+        source="human",
+        timestamp="2026-11-30T00:00:00Z",
+    )
+    triaged = apply_statements(report, [statement]).findings
+    covered = {(t.finding.id, t.finding.package.name) for t in triaged if t.suppressed}
+    built_from_source = {
+        (f.id, f.package.name) for f in report.findings if f.id == binary.id and f.package.source_name == source
+    }
+    assert (binary.id, binary.package.name) in covered
+    assert covered == built_from_source  # every binary of that source, nothing else
 
 
 def _venv_distributions(site_packages: Path) -> set[tuple[str, str]]:

@@ -522,3 +522,4 @@ def test_all_layers_scan_reports_the_removed_package_as_component_not_present(
     )
     squashed = api.scan(image.reference, ScanOptions(), db=str(db))
     assert not [f for f in squashed.findings if f.package.name == "urllib3"]
+

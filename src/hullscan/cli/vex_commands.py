@@ -11,6 +11,8 @@ import typer
 from hullscan.cli.common import DbOpt, OutFileOpt, VexFormat, emit, err, fail, out, vex_text
 from hullscan.errors import HullscanError
 
+_PRODUCT_HELP = "A package purl (version optional; a deb/rpm source covers its binaries) or image:REPO"
+
 vex_app = typer.Typer(
     name="vex", help="Triage statements with reasons, kept in the database.", no_args_is_help=True
 )
@@ -53,7 +55,7 @@ AuthorOpt = Annotated[
 def vex_add(
     vulnerability: Annotated[str, typer.Argument(help="Vulnerability id (CVE, GHSA, OSV id)")],
     product: Annotated[
-        str, typer.Option("--product", help="A package purl (version optional) or image:REPO")
+        str, typer.Option("--product", help=_PRODUCT_HELP)
     ],
     status: Annotated[VexStatus, typer.Option("--status", help="The vulnerability's status in the product")],
     justification: Annotated[

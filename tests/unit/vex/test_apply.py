@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -66,6 +67,36 @@ def test_qualifiers_given_must_match() -> None:
     found = report(finding("CVE-2024-3651", OPENSSL))
     assert apply_statements(found, [_not_affected("pkg:deb/debian/libssl3?arch=amd64")]).findings[0].suppressed
     assert not apply_statements(found, [_not_affected("pkg:deb/debian/libssl3?arch=arm64")]).findings[0].suppressed
+
+
+LIBSSL_FROM_SOURCE = dataclasses.replace(OPENSSL, source_name="openssl", source_version="3.0.11-1~deb12u2")
+
+
+@pytest.mark.parametrize(
+    ("product", "extra", "applies"),
+    [
+        ("pkg:deb/debian/openssl", {}, True),
+        ("pkg:deb/debian/openssl@3.0.11-1~deb12u2", {}, True),
+        ("pkg:deb/debian/openssl@3.0.11-1~deb12u1", {}, False),
+        ("pkg:deb/debian/openssl?distro=debian-12", {}, True),
+        ("pkg:deb/debian/openssl?distro=debian-13", {}, False),
+        ("pkg:deb/ubuntu/openssl", {}, False),
+        ("pkg:rpm/debian/openssl", {}, False),
+        ("pkg:deb/debian/openssl", {"version_range": "<3.0.11-1~deb12u3"}, True),
+        ("pkg:deb/debian/openssl", {"version_range": "<3.0.11-1~deb12u2"}, False),
+        ("pkg:deb/debian/gnutls28", {}, False),
+    ],
+)
+def test_a_source_package_product_covers_the_binaries_built_from_it(
+    product: str, extra: dict[str, object], applies: bool
+) -> None:
+    found = report(finding("CVE-2024-3651", LIBSSL_FROM_SOURCE))
+    assert apply_statements(found, [_not_affected(product, **extra)]).findings[0].suppressed is applies
+
+
+def test_a_source_product_never_covers_a_binary_without_a_known_source() -> None:
+    found = report(finding("CVE-2024-3651", OPENSSL))  # no source recorded
+    assert not apply_statements(found, [_not_affected("pkg:deb/debian/openssl")]).findings[0].suppressed
 
 
 def test_aliases_match_and_bad_ranges_warn() -> None:

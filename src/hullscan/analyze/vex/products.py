@@ -3,6 +3,10 @@
 A product is a package purl (its version optional: without one, every version) or `image:REPO`
 (every package of that image repository, or only `subcomponent` when one is given). Qualifiers the
 statement gives must match the package's; qualifiers it omits (arch, distro) match anything.
+
+A Debian or RPM purl naming a *source* package covers every binary package built from it, as
+distributions publish their advisories and VEX: `pkg:deb/debian/openssl@3.0.11-1~deb12u2` covers
+`libssl3` and `openssl` of that source version, and version ranges then compare source versions.
 """
 
 from __future__ import annotations
@@ -112,8 +116,12 @@ def same_package(wanted: str, actual: str | None) -> Applicability:
     return Applicability(applies=matches)
 
 
-def in_version_range(version_range: str, package: Package) -> Applicability:
-    """Tell whether the version is inside `version_range` (`<2.0`, `>=1.2,<1.3`), in the ecosystem's order."""
+def in_version_range(version_range: str, package: Package, version: str | None = None) -> Applicability:
+    """Tell whether the version is inside `version_range` (`<2.0`, `>=1.2,<1.3`), in the ecosystem's order.
+
+    `version` overrides the package's own (a source package's version).
+    """
+    version = version or package.version
     purl = parse_purl(package.purl) if package.purl else None
     ecosystem = f"pkg:{purl.type}" if purl else f"pkg:{package.type.value}"
     try:
@@ -126,7 +134,7 @@ def in_version_range(version_range: str, package: Package) -> Applicability:
             return Applicability(applies=False, problem=f"bad version range {version_range!r}")
         operator, bound = found.group(1) or "==", found.group(2)
         try:
-            order = scheme.compare(package.version, bound)
+            order = scheme.compare(version, bound)
         except InvalidVersionError as error:
             return Applicability(applies=False, problem=f"version range {version_range!r}: {error.message}")
         if not _holds(operator, order):
@@ -155,11 +163,44 @@ def applies_to(statement: VexStatement, package: Package, repository: str | None
                 return found
     else:
         found = same_package(statement.product, package.purl)
+        if not found.applies and found.problem is None and from_source(statement.product, package):
+            return _source_version_in_range(statement, package)
         if not found.applies:
             return found
     if statement.version_range:
         return in_version_range(statement.version_range, package)
     return Applicability(applies=True)
+
+
+_SOURCE_PACKAGE_TYPES = {"deb", "rpm"}
+
+
+def from_source(wanted: str, package: Package) -> bool:
+    """Tell whether purl `wanted` names the source package `package` was built from.
+
+    Type, namespace and the qualifiers `wanted` gives must match the binary's purl; its version,
+    when given, is the source version.
+    """
+    want, have = parse_purl(wanted), parse_purl(package.purl) if package.purl else None
+    if want is None or have is None or want.type not in _SOURCE_PACKAGE_TYPES or not package.source_name:
+        return False
+    if (want.type, (want.namespace or "").lower(), want.name.lower()) != (
+        have.type,
+        (have.namespace or "").lower(),
+        package.source_name.lower(),
+    ):
+        return False
+    if want.version and want.version != (package.source_version or package.version):
+        return False
+    qualifiers = have.qualifiers if isinstance(have.qualifiers, dict) else {}
+    wanted_qualifiers = want.qualifiers if isinstance(want.qualifiers, dict) else {}
+    return all(qualifiers.get(key) == value for key, value in wanted_qualifiers.items())
+
+
+def _source_version_in_range(statement: VexStatement, package: Package) -> Applicability:
+    if not statement.version_range:
+        return Applicability(applies=True)
+    return in_version_range(statement.version_range, package, package.source_version or package.version)
 
 
 def valid_product(product: str) -> bool:
