@@ -110,10 +110,14 @@ def same_package(wanted: str, actual: str | None) -> Applicability:
         return Applicability(applies=False)
     if want.version and want.version != have.version:
         return Applicability(applies=False)
+    return Applicability(applies=_qualifiers_match(want, have))
+
+
+def _qualifiers_match(want: PackageURL, have: PackageURL) -> bool:
+    """Tell whether every qualifier `want` gives has the same value in `have`."""
     qualifiers = have.qualifiers if isinstance(have.qualifiers, dict) else {}
     wanted_qualifiers = want.qualifiers if isinstance(want.qualifiers, dict) else {}
-    matches = all(qualifiers.get(key) == value for key, value in wanted_qualifiers.items())
-    return Applicability(applies=matches)
+    return all(qualifiers.get(key) == value for key, value in wanted_qualifiers.items())
 
 
 def in_version_range(version_range: str, package: Package, version: str | None = None) -> Applicability:
@@ -192,9 +196,7 @@ def from_source(wanted: str, package: Package) -> bool:
         return False
     if want.version and want.version != (package.source_version or package.version):
         return False
-    qualifiers = have.qualifiers if isinstance(have.qualifiers, dict) else {}
-    wanted_qualifiers = want.qualifiers if isinstance(want.qualifiers, dict) else {}
-    return all(qualifiers.get(key) == value for key, value in wanted_qualifiers.items())
+    return _qualifiers_match(want, have)
 
 
 def _source_version_in_range(statement: VexStatement, package: Package) -> Applicability:
