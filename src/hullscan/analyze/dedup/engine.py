@@ -52,6 +52,9 @@ class ComponentRef:
     path: str
     component: str
     version: str
+    os_owned: bool = False
+    """The file belongs to an OS package (Debian's own libz): it labels duplicated files but is
+    not a bundled copy, so it never counts as a bundled duplicate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +248,8 @@ def dedup_images(
     for layer in layers:
         counter.layer(layer)
     totals = counter.totals
-    components = _components(images, totals)
-    labels = _labels(components)
+    components = _components(images, totals, bundled_only=True)
+    labels = _labels(_components(images, totals, bundled_only=False))
     levels = (
         Level("layers", totals.layer_bytes, totals.logical_bytes, len(layers)),
         Level("files", sum(e.size for e in totals.files.values()), totals.logical_bytes, len(totals.files)),
@@ -278,12 +281,19 @@ def _image_bytes(
         )
 
 
-def _components(images: Sequence[ImageInput], totals: _Totals) -> list[DuplicateComponent]:
-    """Group bundled component copies by (component, version, content digest); keep duplicates."""
+def _components(
+    images: Sequence[ImageInput], totals: _Totals, *, bundled_only: bool
+) -> list[DuplicateComponent]:
+    """Group component copies by (component, version, content digest); keep duplicates.
+
+    `bundled_only` leaves out the copies OS packages own.
+    """
     groups: dict[tuple[str, str, bytes], list[Location]] = {}
     index_of = _layer_indexes(images)
     for image in images:
         for ref in image.components:
+            if bundled_only and ref.os_owned:
+                continue
             digest = totals.located.get((ref.layer_digest, ref.path))
             if digest is None:
                 continue
@@ -338,6 +348,9 @@ def _top_files(totals: _Totals, labels: Mapping[str, str], top: int) -> list[Dup
     ]
 
 
+_OS_PACKAGE_TYPES = frozenset({PackageType.DEB.value, PackageType.RPM.value, PackageType.APK.value})
+
+
 def components_of(inventory: Inventory) -> tuple[ComponentRef, ...]:
     """Return the bundled native component copies of an inventory, as dedup look-ups."""
     refs = []
@@ -348,5 +361,7 @@ def components_of(inventory: Inventory) -> tuple[ComponentRef, ...]:
         if location is None or location.layer_digest is None:
             continue
         path = str(package.metadata.get("host_path") or location.path)
-        refs.append(ComponentRef(location.layer_digest, path, package.name, package.version))
+        host = package.metadata.get("host")
+        os_owned = isinstance(host, dict) and host.get("type") in _OS_PACKAGE_TYPES
+        refs.append(ComponentRef(location.layer_digest, path, package.name, package.version, os_owned))
     return tuple(refs)

@@ -45,7 +45,7 @@ class DuplicateFile:
     copies: int
     example: Location
     label: str = ""
-    """The bundled component the content is (`openssl 3.0.7`), or empty."""
+    """The component the content is (`openssl 3.0.7`, bundled or the OS's own), or empty."""
 
     @property
     def saved_bytes(self) -> int:
@@ -96,7 +96,7 @@ class DedupReport:
     levels: tuple[Level, ...]
     bundled_duplicate_bytes: int
     """Bytes a store saves on identical copies of bundled native components (a file holding several
-    components counted once)."""
+    components counted once; libraries an OS package owns are not bundled copies)."""
     components: tuple[DuplicateComponent, ...]
     top_files: tuple[DuplicateFile, ...]
     chunk_params: tuple[int, int, int]
