@@ -148,10 +148,10 @@ class PythonInstalledCataloger(Cataloger):
         except MetadataError as exc:
             raise ParseError(f"not a usable core metadata file: {exc}") from exc
         result = CatalogResult()
-        site_dir = posixpath.dirname(meta_dir or record.path)
-        if ctx.identity_only:
+        if ctx.identity_only:  # a per-layer pass: no RECORD, requirements or licence files
             result.packages.append(self._package(core, (record.coordinates,), {"kind": KIND_INSTALLED}))
             return result
+        site_dir = posixpath.dirname(meta_dir or record.path)
         siblings = {name: _read_sibling(ctx, f"{meta_dir}/{name}") for name in SIBLINGS} if meta_dir else {}
         files, owner_file = self._owned_files(siblings, site_dir, meta_dir, result)
         requires = list(core.requires_dist)
