@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
 
@@ -55,7 +55,9 @@ def _record(ecosystem: str, events: list[tuple[str, str]]) -> AffectedRecord:
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(version=debian_versions(), introduced=debian_versions(), fixed=debian_versions(), from_zero=st.booleans())
+@example(version="0", introduced="0", fixed="0~rc1", from_zero=False)  # found by a fresh-clone CI run
 def test_debian_ranges_agree_with_dpkg(version: str, introduced: str, fixed: str, from_zero: bool) -> None:
+    from_zero = from_zero or introduced == "0"  # OSV's `introduced: "0"` is "since the beginning"
     start = "0" if from_zero else introduced
     record = _record("Debian:12", [("introduced", start), ("fixed", fixed)])
     above_start = from_zero or _dpkg_cmp(version, "ge", introduced)
@@ -92,3 +94,11 @@ def test_pypi_ranges_agree_with_packaging(version: str, introduced: str, fixed: 
     else:  # inverted: OSV sorts the events, the range reopens at `introduced`
         expected = v >= low
     assert judge(record, version, scheme_for_ecosystem("PyPI")) is expected
+
+
+def test_introduced_zero_means_from_the_beginning_even_for_debian() -> None:
+    """OSV reserves `introduced: "0"`; a Debian version that sorts below `0` is still inside."""
+    record = _record("Debian:12", [("introduced", "0"), ("fixed", "0~rc1")])
+    scheme = scheme_for_ecosystem("Debian:12")
+    assert judge(record, "0~beta", scheme) is True
+    assert judge(record, "0", scheme) is False
