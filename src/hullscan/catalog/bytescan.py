@@ -7,6 +7,8 @@ import struct
 from collections.abc import Sequence
 from typing import BinaryIO
 
+from hullscan.catalog.elfstruct import elf_formats
+
 CHUNK = 8 * 1024 * 1024
 
 
@@ -30,14 +32,6 @@ def contains_any(stream: BinaryIO, needles: Sequence[bytes]) -> bool:
         stream.seek(start)
 
 
-_ELF_HEADERS = {
-    # (EI_CLASS, EI_DATA) -> (ELF header after e_ident: e_shoff, e_shentsize, e_shnum, e_shstrndx,
-    #                         section header: sh_name, sh_offset, sh_size)
-    (1, 1): (struct.Struct("<32xII6xHHH"), struct.Struct("<I12xII")),
-    (1, 2): (struct.Struct(">32xII6xHHH"), struct.Struct(">I12xII")),
-    (2, 1): (struct.Struct("<40xQI6xHHH"), struct.Struct("<I20xQQ")),
-    (2, 2): (struct.Struct(">40xQI6xHHH"), struct.Struct(">I20xQQ")),
-}
 MAX_SECTION_NAMES_BYTES = 1024 * 1024
 _SECTION_INDEX_RESERVED = 0xFF00
 
@@ -67,15 +61,15 @@ def _read_exactly(stream: BinaryIO, offset: int, size: int) -> bytes:
 
 def _section_names(stream: BinaryIO) -> frozenset[bytes]:
     header = _read_exactly(stream, 0, 64)  # a 32-bit ELF header is 52 bytes, but no ELF file is that small
-    layouts = _ELF_HEADERS.get((header[4], header[5])) if header.startswith(b"\x7fELF") else None
-    if layouts is None:
+    if not header.startswith(b"\x7fELF") or header[4] not in (1, 2) or header[5] not in (1, 2):
         raise ValueError("not ELF")
-    ehdr, shdr = layouts
-    shoff, _flags, entsize, count, names_index = ehdr.unpack_from(header)
+    layout = elf_formats(32 if header[4] == 1 else 64, little_endian=header[5] == 1)
+    shdr = layout.shdr
+    shoff, entsize, count, names_index = (layout.ehdr.unpack_from(header)[i] for i in (5, 10, 11, 12))
     if not shoff or not count or names_index >= min(count, _SECTION_INDEX_RESERVED) or entsize < shdr.size:
         raise ValueError("no usable section table")
     table = _read_exactly(stream, shoff, entsize * count)
-    _, names_offset, names_size = shdr.unpack_from(table, names_index * entsize)
+    names_offset, names_size = shdr.unpack_from(table, names_index * entsize)[4:6]
     if names_size > MAX_SECTION_NAMES_BYTES:
         raise ValueError("implausible section name table")
     strings = _read_exactly(stream, names_offset, names_size)

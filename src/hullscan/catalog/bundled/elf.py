@@ -38,6 +38,7 @@ from hullscan.catalog.bundled.signatures import (
     all_patterns,
     wanted_symbols,
 )
+from hullscan.catalog.elfstruct import elf_formats
 
 ELF_MAGIC = b"\x7fELF"
 MAX_ANALYZED_BYTES = 1024 * 1024 * 1024
@@ -534,47 +535,6 @@ def _cstring(table: bytes, offset: int) -> str:
 # --- the fast layout: struct over the file's bytes -------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Formats:
-    """Struct layouts of one ELF class and byte order."""
-
-    ehdr: struct.Struct
-    phdr: struct.Struct
-    shdr: struct.Struct
-    dyn: struct.Struct
-    nhdr: struct.Struct
-    word: int
-    """Address / xword width (4 or 8)."""
-    rel: int
-    rela: int
-
-
-@cache
-def _formats(elfclass: int, little_endian: bool) -> _Formats:
-    e = "<" if little_endian else ">"
-    if elfclass == 64:
-        return _Formats(
-            ehdr=struct.Struct(e + "16xHHIQQQIHHHHHH"),
-            phdr=struct.Struct(e + "IIQQQQQQ"),
-            shdr=struct.Struct(e + "IIQQQQIIQQ"),
-            dyn=struct.Struct(e + "qQ"),
-            nhdr=struct.Struct(e + "III"),
-            word=8,
-            rel=16,
-            rela=24,
-        )
-    return _Formats(
-        ehdr=struct.Struct(e + "16xHHIIIIIHHHHHH"),
-        phdr=struct.Struct(e + "IIIIIIII"),
-        shdr=struct.Struct(e + "IIIIIIIIII"),
-        dyn=struct.Struct(e + "iI"),
-        nhdr=struct.Struct(e + "III"),
-        word=4,
-        rel=8,
-        rela=12,
-    )
-
-
 def _decoding(mapping: Any) -> dict[int, str]:
     """Return the value -> name table exactly as pyelftools' construct `Enum` builds it."""
     return {value: key for key, value in mapping.items() if key != "_default_"}
@@ -666,7 +626,7 @@ class _StructElf:
             raise _Unusual
         self.elfclass = 32 if data[4] == 1 else 64
         self.little_endian = data[5] == 1
-        self.fmt = _formats(self.elfclass, self.little_endian)
+        self.fmt = elf_formats(self.elfclass, self.little_endian)
         if len(data) < self.fmt.ehdr.size:
             raise _Unusual
         (e_type, e_machine, _, _, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum, shstrndx) = (
