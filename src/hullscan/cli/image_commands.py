@@ -24,6 +24,7 @@ from hullscan.cli.common import (
 from hullscan.config import ScanOptions
 from hullscan.encode.registry import InventoryFormat
 from hullscan.errors import HullscanError
+from hullscan.model.inventory import Inventory
 
 
 @image_options(scope=False)
@@ -92,11 +93,7 @@ def sbom(
     options: ScanOptions,
 ) -> None:
     """Inventory every OS and language package in the image."""
-    try:
-        with LayerProgress() as progress:
-            inventory = api.inventory(image, options, progress, on_catalog_layer=progress.cataloging)
-    except HullscanError as error:
-        fail(error)
+    inventory = _inventory(image, options)
     if output is InventoryFormat.TABLE:
         from hullscan.cli import render  # noqa: PLC0415 - tables load only when drawn
 
@@ -110,6 +107,15 @@ def sbom(
     except HullscanError as error:
         fail(error)
     emit(text, file)
+
+
+def _inventory(image: str, options: ScanOptions) -> Inventory:
+    """Inventory the image behind a progress bar; exit with the diagnostics on failure."""
+    try:
+        with LayerProgress() as progress:
+            return api.inventory(image, options, progress, on_catalog_layer=progress.cataloging)
+    except HullscanError as error:
+        fail(error)
 
 
 class BundledFormat(StrEnum):
@@ -132,11 +138,7 @@ def bundled(
     """Native components bundled where no package manager sees them, and every copy of each."""
     from hullscan.encode import bundled_report  # noqa: PLC0415
 
-    try:
-        with LayerProgress() as progress:
-            inventory = api.inventory(image, options, progress, on_catalog_layer=progress.cataloging)
-    except HullscanError as error:
-        fail(error)
+    inventory = _inventory(image, options)
     if output is BundledFormat.JSON:
         emit(bundled_report.encode_json(inventory), file)
         return
